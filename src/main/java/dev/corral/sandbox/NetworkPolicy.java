@@ -1,0 +1,51 @@
+package dev.corral.sandbox;
+
+import java.util.List;
+
+/**
+ * How a sandbox reaches the network.
+ *
+ * @param mode    {@link Mode#NONE}: a private network namespace with loopback only; {@link Mode#HOST}: the host's network
+ *                (explicit opt-in); {@link Mode#PROXY}: loopback only plus an allow-listing egress proxy
+ * @param allow   extra hosts the egress proxy lets through (proxy mode)
+ * @param forward host TCP endpoints made reachable on the sandbox's own loopback at the same port, through a relay
+ */
+public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forward) {
+
+    public enum Mode { NONE, PROXY, HOST }
+
+    /** A host TCP endpoint, {@code host:port}. */
+    public record Endpoint(String host, int port) {
+        public Endpoint {
+            if (port < 1 || port > 65535) throw new IllegalArgumentException("port out of range: " + port);
+        }
+
+        /** Parses {@code host:port} (an IPv6 host in brackets); throws IllegalArgumentException with a clear message. */
+        public static Endpoint parse(String text) {
+            int colon = text == null ? -1 : text.lastIndexOf(':');
+            if (colon <= 0 || colon == text.length() - 1) {
+                throw new IllegalArgumentException("forward endpoint must be host:port, got '" + text + "'");
+            }
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            try {
+                return new Endpoint(host, Integer.parseInt(text.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("forward endpoint must be host:port, got '" + text + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    public static final NetworkPolicy NONE = new NetworkPolicy(Mode.NONE, List.of(), List.of());
+
+    public NetworkPolicy {
+        allow = allow == null ? List.of() : List.copyOf(allow);
+        forward = forward == null ? List.of() : List.copyOf(forward);
+        if (mode == null) mode = Mode.NONE;
+    }
+}

@@ -23,7 +23,7 @@ public record Limits(Integer memoryMb, Integer pids, Double cpus) {
                 cpus != null ? cpus : defaults.cpus);
     }
 
-    public boolean isEmpty() {
+    public boolean unlimited() {
         return memoryMb == null && pids == null && cpus == null;
     }
 }

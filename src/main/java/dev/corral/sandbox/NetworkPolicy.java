@@ -12,7 +12,19 @@ import java.util.List;
  */
 public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forward) {
 
-    public enum Mode { NONE, PROXY, HOST }
+    public enum Mode {
+        NONE, PROXY, HOST;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String wire() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Mode fromWire(String s) {
+            return valueOf(s.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
 
     /** A host TCP endpoint, {@code host:port}. */
     public record Endpoint(String host, int port) {
@@ -21,6 +33,7 @@ public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forwar
         }
 
         /** Parses {@code host:port} (an IPv6 host in brackets); throws IllegalArgumentException with a clear message. */
+        @com.fasterxml.jackson.annotation.JsonCreator
         public static Endpoint parse(String text) {
             int colon = text == null ? -1 : text.lastIndexOf(':');
             if (colon <= 0 || colon == text.length() - 1) {
@@ -36,6 +49,7 @@ public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forwar
         }
 
         @Override
+        @com.fasterxml.jackson.annotation.JsonValue
         public String toString() {
             return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
         }

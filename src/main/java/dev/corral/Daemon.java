@@ -1,0 +1,92 @@
+package dev.corral;
+
+import dev.corral.api.ApiServer;
+import dev.corral.auth.ApiToken;
+import dev.corral.config.CorralConfig;
+import dev.corral.sandbox.BwrapBackend;
+import dev.corral.store.Database;
+import dev.corral.workspace.WorkspaceService;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The composition root: opens the store, makes the sandbox backend and services, and serves the API. */
+public final class Daemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+    private final CorralConfig config;
+    private final Database db;
+    private final WorkspaceService workspaces;
+    private final ApiServer api;
+    private final ApiToken token;
+
+    private Daemon(CorralConfig config, Database db, WorkspaceService workspaces, ApiServer api, ApiToken token) {
+        this.config = config;
+        this.db = db;
+        this.workspaces = workspaces;
+        this.api = api;
+        this.token = token;
+    }
+
+    public static Daemon start(CorralConfig config) throws IOException {
+        Path home = config.home();
+        Files.createDirectories(home);
+        ApiToken token = ApiToken.loadOrCreate(home);
+        Database db = Database.open(home.resolve("corral.db"));
+        var backend = new BwrapBackend("corral-" + shortHash(home.toString()), config.sandbox().startTimeout());
+        List<String> problems = backend.problems();
+        problems.forEach(p -> log.warn("sandbox: {}", p));
+        if (backend.cgroupProblem() != null) log.warn("limits: {}", backend.cgroupProblem());
+        var settings = new WorkspaceService.Settings(home, config.sandbox().limits(), config.files().maxFileBytes(),
+                config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
+        var workspaces = new WorkspaceService(settings, db, backend);
+        workspaces.recover();
+        var api = new ApiServer(new ApiServer.Services(token, workspaces, backend.name(), backend.cgroupMode(), () -> {
+            var warnings = new ArrayList<>(problems);
+            if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
+            return warnings;
+        }));
+        api.start(config.server().bind(), config.server().port());
+        log.info("corral {} listening on http://{}:{} (home {}, sandbox bwrap, cgroups {})", Version.get(),
+                config.server().bind(), api.port(), home, backend.cgroupMode());
+        return new Daemon(config, db, workspaces, api, token);
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    public String token() {
+        return token.value();
+    }
+
+    public CorralConfig config() {
+        return config;
+    }
+
+    /** Graceful shutdown: stop serving, stop every sandbox, close the database. */
+    @Override
+    public void close() {
+        log.info("shutting down");
+        api.close();
+        workspaces.close();
+        db.close();
+    }
+
+    static String shortHash(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 5);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.corral.api;
+
+import static io.javalin.apibuilder.ApiBuilder.delete;
+import static io.javalin.apibuilder.ApiBuilder.get;
+import static io.javalin.apibuilder.ApiBuilder.path;
+import static io.javalin.apibuilder.ApiBuilder.post;
+import static io.javalin.apibuilder.ApiBuilder.put;
+
+import dev.corral.auth.ApiToken;
+import dev.corral.workspace.WorkspaceService;
+import io.javalin.Javalin;
+import io.javalin.json.JavalinJackson;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Supplier;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/** The HTTP and WebSocket API (SPEC §4): routing, auth and error mapping. Handlers are thin. */
+public final class ApiServer implements AutoCloseable {
+    /** Largest JSON request body. */
+    public static final long MAX_JSON_BODY = 1024 * 1024;
+
+    private final Javalin app;
+
+    /** What the API serves; one record so adding a capability does not grow the constructor. */
+    public record Services(ApiToken token, WorkspaceService workspaces, String sandboxBackend, String cgroups,
+                           Supplier<List<String>> warnings) {}
+
+    public ApiServer(Services s) {
+        var auth = new TokenAuth(s.token());
+        var health = new HealthRoutes(s.sandboxBackend(), s.cgroups(), s.warnings());
+        var ws = new WorkspaceRoutes(s.workspaces());
+        var files = new FileRoutes(s.workspaces());
+        var procs = new ProcessRoutes(s.workspaces());
+        app = Javalin.create(cfg -> {
+            cfg.useVirtualThreads = true;
+            cfg.showJavalinBanner = false;
+            cfg.startupWatcherEnabled = false;
+            cfg.http.maxRequestSize = MAX_JSON_BODY;
+            cfg.jsonMapper(new JavalinJackson(Json.MAPPER, true));
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            cfg.jetty.modifyHttpConfiguration(http -> http.setSendServerVersion(false));
+            cfg.router.apiBuilder(() -> {
+                get("/health", health::health);
+                get("/api/v1/openapi.json", ctx -> {
+                    InputStream in = ApiServer.class.getResourceAsStream("openapi.json");
+                    ctx.contentType("application/json").result(in);
+                });
+                path("/api/v1/workspaces", () -> {
+                    post(ws::create);
+                    get(ws::list);
+                    path("{id}", () -> {
+                        get(ws::get);
+                        delete(ws::delete);
+                        post("stop", ws::stop);
+                        post("resume", ws::resume);
+                        post("exec", ws::exec);
+                        get("files", files::read);
+                        get("files/<path>", files::read);
+                        put("files/<path>", files::write);
+                        delete("files/<path>", files::delete);
+                        get("stat/<path>", files::stat);
+                        get("stat", files::stat);
+                        post("move", files::move);
+                        post("processes", procs::start);
+                        get("processes", procs::list);
+                        get("processes/{pid}", procs::get);
+                        post("processes/{pid}/stdin", procs::stdin);
+                        post("processes/{pid}/signal", procs::signal);
+                        get("processes/{pid}/wait", procs::await);
+                        get("processes/{pid}/output", procs::output);
+                    });
+                });
+            });
+        });
+        app.before("/api/*", ctx -> {
+            if (!ctx.path().equals("/api/v1/openapi.json")) auth.check(ctx);
+        });
+        ErrorMapping.install(app);
+    }
+
+    /** Errors Jetty answers itself (malformed requests, ambiguous URIs) in the same JSON shape. */
+    private static final class JsonErrorHandler extends org.eclipse.jetty.server.handler.ErrorHandler {
+        @Override
+        public void handle(String target, org.eclipse.jetty.server.Request base, HttpServletRequest request,
+                           HttpServletResponse response) throws java.io.IOException {
+            int status = response.getStatus() >= 400 ? response.getStatus() : 400;
+            response.setStatus(status);
+            response.setContentType("application/json");
+            response.getOutputStream().write(("{\"error\":\"the server refused this request (HTTP " + status
+                    + ")\",\"code\":\"http_" + status + "\"}").getBytes(StandardCharsets.UTF_8));
+            base.setHandled(true);
+        }
+    }
+
+    public ApiServer start(String host, int port) {
+        app.start(host, port);
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    /** The underlying app, for capabilities that register their own routes (WebSockets). */
+    public Javalin app() {
+        return app;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.corral.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The default backend: bubblewrap sandboxes with cgroup limits. */
+public final class BwrapBackend implements SandboxBackend {
+    private static final Logger log = LoggerFactory.getLogger(BwrapBackend.class);
+
+    private final Cgroups cgroups;
+    private final Duration startTimeout;
+
+    /**
+     * @param cgroupRoot name of this daemon's own cgroup directory (distinct per daemon home)
+     */
+    public BwrapBackend(String cgroupRoot, Duration startTimeout) {
+        this.cgroups = Cgroups.detect(cgroupRoot);
+        this.startTimeout = startTimeout;
+    }
+
+    @Override
+    public String name() {
+        return "bwrap";
+    }
+
+    @Override
+    public Sandbox create(SandboxSpec spec) {
+        return new BwrapSandbox(spec, cgroups, Readiness.started(), startTimeout);
+    }
+
+    @Override
+    public List<String> problems() {
+        var problems = new ArrayList<String>();
+        for (String tool : List.of("bwrap", "nsenter")) {
+            if (which(tool) == null) {
+                problems.add(tool + " is not installed: apt-get install " + ("bwrap".equals(tool) ? "bubblewrap" : "util-linux"));
+            }
+        }
+        if (problems.isEmpty()) {
+            String error = probe();
+            if (error != null) problems.add("bwrap cannot create namespaces here: " + error);
+        }
+        return problems;
+    }
+
+    /** Runs a trivial sandbox to prove namespaces work; returns the error, or null. */
+    private static String probe() {
+        try {
+            Process p = new ProcessBuilder("bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--die-with-parent",
+                    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+                    "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--", "/usr/bin/true")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "timed out";
+            }
+            return p.exitValue() == 0 ? null : out;
+        } catch (IOException e) {
+            return e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    @Override
+    public String cgroupMode() {
+        return cgroups.mode();
+    }
+
+    /** Why limits cannot be enforced, or null when they can. */
+    public String cgroupProblem() {
+        return cgroups.problem().orElse(null);
+    }
+
+    @Override
+    public void reapOrphans() {
+        int killed = cgroups.reapAll();
+        if (killed > 0) log.info("killed {} processes left by an earlier daemon", killed);
+    }
+
+    static Path which(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir, tool);
+            if (Files.isExecutable(p)) return p;
+        }
+        for (String dir : List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin")) {
+            Path p = Path.of(dir, tool);
+            if (Files.isExecutable(p)) return p;
+        }
+        return null;
+    }
+}

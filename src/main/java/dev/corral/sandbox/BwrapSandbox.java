@@ -1,0 +1,329 @@
+package dev.corral.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A sandbox made by bubblewrap: new user, pid, ipc, uts, cgroup, mount and (unless network mode is host) network
+ * namespaces; host {@code /usr} read-only; a generated minimal {@code /etc}; private {@code /tmp}; the workspace and
+ * home bound read-write; {@code --die-with-parent}. Its init prints a marker when ready and then sleeps; commands
+ * join it with {@code nsenter} as the unprivileged sandbox user, after joining its cgroups.
+ */
+final class BwrapSandbox implements Sandbox {
+    private static final Logger log = LoggerFactory.getLogger(BwrapSandbox.class);
+    private static final String READY = "corral-sandbox-ready";
+    private static final int KEPT_LINES = 20;
+
+    /** Host files under /etc that the sandbox may see (none holds secrets). */
+    private static final List<String> ETC_PASSTHROUGH = List.of("ssl", "ca-certificates", "alternatives", "ld.so.cache",
+            "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "terminfo", "bash.bashrc", "profile", "profile.d",
+            "inputrc", "mime.types", "services", "protocols", "host.conf", "gai.conf", "os-release", "debian_version",
+            "magic", "magic.mime", "shells", "environment", "locale.alias", "vim", "gitconfig");
+
+    private final SandboxSpec spec;
+    private final Cgroups cgroups;
+    private final ReadinessCheck readiness;
+    private final Duration startTimeout;
+    private final Object lock = new Object();
+    private final Deque<String> lastLines = new ArrayDeque<>();
+    private final List<ForwardRelay> relays = new ArrayList<>();
+
+    private volatile Process bwrap;
+    private volatile Cgroups.Group group;
+    private volatile long initPid;
+    private volatile boolean running;
+    private volatile String endReason;
+    private final CompletableFuture<String> ended = new CompletableFuture<>();
+
+    BwrapSandbox(SandboxSpec spec, Cgroups cgroups, ReadinessCheck readiness, Duration startTimeout) {
+        this.spec = spec;
+        this.cgroups = cgroups;
+        this.readiness = readiness;
+        this.startTimeout = startTimeout;
+    }
+
+    @Override
+    public void start() {
+        synchronized (lock) {
+            if (running) return;
+            try {
+                launch();
+                readiness.awaitReady(this);
+            } catch (SandboxStartException e) {
+                stop();
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                stop();
+                throw new SandboxStartException("cannot start sandbox " + spec.id() + ": " + e.getMessage() + tail(), e);
+            }
+        }
+    }
+
+    private void launch() throws IOException {
+        Path run = spec.runDir();
+        deleteTree(run);
+        Files.createDirectories(run.resolve("etc"));
+        Files.createDirectories(run.resolve("fwd"));
+        Files.createDirectories(spec.workspaceDir());
+        Files.createDirectories(spec.homeDir());
+        writeEtc(run.resolve("etc"));
+
+        boolean privateNet = spec.network().mode() != NetworkPolicy.Mode.HOST;
+        List<NetworkPolicy.Endpoint> forwards = privateNet ? spec.network().forward() : List.of();
+        if (!forwards.isEmpty() && !Files.isExecutable(Path.of("/usr/bin/socat"))) {
+            throw new SandboxStartException("network.forward needs socat inside the sandbox: install it (apt-get install socat)");
+        }
+        for (var fwd : forwards) relays.add(ForwardRelay.start(run.resolve("fwd").resolve(fwd.port() + ".sock"), fwd));
+
+        group = cgroups.create(spec.id(), spec.limits());
+        Path info = run.resolve("info.json");
+
+        List<String> cmd = new ArrayList<>(List.of("bwrap", "--unshare-user", "--uid", String.valueOf(SandboxSpec.UID),
+                "--gid", String.valueOf(SandboxSpec.UID), "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", spec.id()));
+        if (privateNet) cmd.add("--unshare-net");
+        cmd.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String top : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
+            Path p = Path.of("/" + top);
+            if (Files.isSymbolicLink(p)) cmd.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), "/" + top));
+            else if (Files.isDirectory(p)) cmd.addAll(List.of("--ro-bind", "/" + top, "/" + top));
+        }
+        cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var/tmp", "--dir", "/run",
+                "--dir", "/etc"));
+        for (String name : List.of("passwd", "group", "hosts", "hostname", "nsswitch.conf")) {
+            cmd.addAll(List.of("--ro-bind", run.resolve("etc").resolve(name).toString(), "/etc/" + name));
+        }
+        for (String name : ETC_PASSTHROUGH) cmd.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
+        if (!privateNet) cmd.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
+        cmd.addAll(List.of("--bind", spec.workspaceDir().toString(), SandboxSpec.WORKSPACE,
+                "--bind", spec.homeDir().toString(), SandboxSpec.HOME,
+                "--bind", run.resolve("fwd").toString(), "/run/corral/fwd"));
+        spec.readOnlyMounts().forEach((host, inside) -> cmd.addAll(List.of("--ro-bind", host.toString(), inside)));
+        cmd.addAll(List.of("--chdir", SandboxSpec.WORKSPACE, "--info-fd", "3", "--", "/bin/sh", "-c", initScript(forwards)));
+
+        // A shell joins the cgroups first, so bwrap and everything it starts are inside them.
+        String launcher = joinCgroups() + "exec " + Shell.join(cmd) + " 3>" + Shell.quote(info.toString());
+        var pb = new ProcessBuilder("/bin/sh", "-c", launcher).redirectErrorStream(true);
+        pb.environment().clear();
+        pb.environment().putAll(baseEnv());
+        bwrap = Spawner.start(pb);
+        bwrap.getOutputStream().close();
+
+        var ready = new CompletableFuture<Void>();
+        Thread.ofVirtual().name("sandbox-" + spec.id()).start(() -> watch(ready));
+        try {
+            ready.get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new SandboxStartException("sandbox " + spec.id() + " was not ready within " + startTimeout.toMillis() + " ms" + tail());
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new SandboxStartException(e.getCause().getMessage() + tail());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxStartException("interrupted while starting sandbox " + spec.id());
+        }
+        var json = new ObjectMapper().readTree(Files.readString(info));
+        initPid = json.path("child-pid").asLong(-1);
+        if (initPid <= 0) throw new SandboxStartException("bwrap reported no child pid" + tail());
+        running = true;
+    }
+
+    /** Reads the sandbox's output: the ready marker completes {@code ready}; the end of output means it ended. */
+    private void watch(CompletableFuture<Void> ready) {
+        try (var in = new BufferedReader(new InputStreamReader(bwrap.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.equals(READY)) {
+                    ready.complete(null);
+                    continue;
+                }
+                synchronized (lastLines) {
+                    lastLines.addLast(line.length() > 500 ? line.substring(0, 500) : line);
+                    if (lastLines.size() > KEPT_LINES) lastLines.removeFirst();
+                }
+            }
+        } catch (IOException ignored) {
+            // the process is gone
+        }
+        int code;
+        try {
+            code = bwrap.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        String reason = code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
+        ready.completeExceptionally(new SandboxStartException("sandbox " + spec.id() + " " + reason + " before it was ready"));
+        if (running) log.warn("sandbox {} ended: {}{}", spec.id(), reason, tail());
+        endReason = endReason != null ? endReason : reason;
+        running = false;
+        ended.complete(endReason);
+    }
+
+    private String initScript(List<NetworkPolicy.Endpoint> forwards) {
+        var s = new StringBuilder();
+        for (var f : forwards) {
+            s.append("socat TCP-LISTEN:").append(f.port()).append(",bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/corral/fwd/")
+                    .append(f.port()).append(".sock & ");
+        }
+        for (var f : forwards) {
+            // Wait until the relay listens (state 0A in /proc/net/tcp), so "ready" means reachable.
+            String hex = String.format(":%04X 00000000:0000 0A", f.port());
+            s.append("n=0; until grep -q '").append(hex).append("' /proc/net/tcp; do n=$((n+1)); [ $n -gt 2000 ] && exit 97; sleep 0.005; done; ");
+        }
+        s.append("echo ").append(READY).append("; exec sleep infinity");
+        return s.toString();
+    }
+
+    private String joinCgroups() {
+        var s = new StringBuilder();
+        for (Path procs : group.procsFiles()) s.append("echo $$ > ").append(Shell.quote(procs.toString())).append(" && ");
+        return s.toString();
+    }
+
+    private void writeEtc(Path etc) throws IOException {
+        int uid = SandboxSpec.UID;
+        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                + "corral:x:" + uid + ":" + uid + ":corral:" + SandboxSpec.HOME + ":/bin/bash\n"
+                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\ncorral:x:" + uid + ":\nnogroup:x:65534:\n");
+        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost " + spec.id() + "\n::1\tlocalhost ip6-localhost\n");
+        Files.writeString(etc.resolve("hostname"), spec.id() + "\n");
+        Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
+    }
+
+    private Map<String, String> baseEnv() {
+        var env = new HashMap<String, String>();
+        env.put("PATH", String.join(":", SandboxSpec.basePath()));
+        env.put("HOME", SandboxSpec.HOME);
+        env.put("USER", "corral");
+        env.put("LOGNAME", "corral");
+        env.put("SHELL", "/bin/bash");
+        env.put("LANG", "C.UTF-8");
+        env.put("CORRAL_WORKSPACE_ID", spec.id());
+        env.putAll(spec.env());
+        return env;
+    }
+
+    @Override
+    public HostCommand prepare(SandboxCommand command) {
+        if (!running) throw new IllegalStateException("sandbox " + spec.id() + " is not running");
+        String cwd = command.cwd() == null ? SandboxSpec.WORKSPACE : command.cwd();
+        // nsenter -r -w takes the init's root and working directory (/workspace); another directory needs a cd inside.
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", joinCgroups() + "exec nsenter -t " + initPid
+                + " -U -m -u -i -n -p -C -r -w -S " + SandboxSpec.UID + " -G " + SandboxSpec.UID + " -- \"$@\"", "sh"));
+        if (!cwd.equals(SandboxSpec.WORKSPACE)) argv.addAll(List.of("/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", cwd));
+        argv.addAll(command.argv());
+        var env = baseEnv();
+        env.putAll(command.env());
+        return new HostCommand(argv, env);
+    }
+
+    @Override
+    public boolean signal(ProcessHandle launcher, String signal) {
+        // The launcher is nsenter on the host; the sandboxed program is its only child.
+        Optional<ProcessHandle> target = launcher.children().findFirst();
+        if (target.isEmpty()) return false;
+        ProcessHandle p = target.get();
+        return switch (signal) {
+            case "TERM" -> p.destroy();
+            case "KILL" -> p.destroyForcibly();
+            case "INT", "HUP", "QUIT", "USR1", "USR2" -> {
+                try {
+                    yield new ProcessBuilder("kill", "-s", signal, String.valueOf(p.pid())).start().waitFor() == 0;
+                } catch (IOException e) {
+                    throw new SandboxException("cannot send " + signal + ": " + e.getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    yield false;
+                }
+            }
+            default -> throw new IllegalArgumentException("unsupported signal " + signal + " (TERM, KILL, INT, HUP, QUIT, USR1, USR2)");
+        };
+    }
+
+    @Override
+    public void stop() {
+        synchronized (lock) {
+            if (endReason == null && bwrap != null) endReason = "stopped";
+            running = false;
+            Process p = bwrap;
+            if (p != null) {
+                p.destroyForcibly();
+                try {
+                    p.waitFor(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (group != null) group.destroy();
+            relays.forEach(ForwardRelay::close);
+            relays.clear();
+            try {
+                deleteTree(spec.runDir());
+            } catch (IOException e) {
+                log.debug("cannot clean {}: {}", spec.runDir(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running && bwrap != null && bwrap.isAlive();
+    }
+
+    @Override
+    public SandboxStatus status() {
+        Cgroups.Group g = group;
+        var warnings = new ArrayList<String>();
+        if (g == null) {
+            return new SandboxStatus("bwrap", cgroups.mode(), Limits.NONE, cgroups.problem().stream().toList(), 0, 0);
+        }
+        warnings.addAll(g.warnings());
+        if (!spec.network().forward().isEmpty() && spec.network().mode() == NetworkPolicy.Mode.HOST) {
+            warnings.add("network.forward ignored: network mode host already shares the host's network");
+        }
+        return new SandboxStatus("bwrap", cgroups.mode(), g.applied(), warnings, g.oomKills(), g.pidsLimitHits());
+    }
+
+    @Override
+    public Optional<String> awaitEnd(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(ended.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Optional.of(String.valueOf(e.getCause()));
+        }
+    }
+
+    private String tail() {
+        synchronized (lastLines) {
+            return lastLines.isEmpty() ? "" : "; last output:\n" + String.join("\n", lastLines);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

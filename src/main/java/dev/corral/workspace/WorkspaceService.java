@@ -1,0 +1,559 @@
+package dev.corral.workspace;
+
+import dev.corral.CorralException;
+import dev.corral.sandbox.Limits;
+import dev.corral.sandbox.NetworkPolicy;
+import dev.corral.sandbox.Sandbox;
+import dev.corral.sandbox.SandboxBackend;
+import dev.corral.sandbox.SandboxCommand;
+import dev.corral.sandbox.SandboxSpec;
+import dev.corral.store.Database;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates, runs, stops, resumes and deletes workspaces; runs commands in them. Operations on one workspace are
+ * serialised by a per-workspace lock, so concurrent resumes share one sandbox start. Thread-safe.
+ */
+public final class WorkspaceService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WorkspaceService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int MAX_CAPTURE = 8 * 1024 * 1024;
+
+    /**
+     * @param home               CORRAL_HOME
+     * @param defaultLimits      limits of workspaces that do not name their own
+     * @param maxFileBytes       largest file accepted by the files API
+     * @param processOutputBytes output kept per process of the processes API
+     * @param cloneTimeout       how long a clone may take
+     * @param execTimeout        default timeout of exec
+     */
+    public record Settings(Path home, Limits defaultLimits, long maxFileBytes, int processOutputBytes,
+                           Duration cloneTimeout, Duration execTimeout) {}
+
+    /** Told when a workspace's sandbox starts or is about to stop. Fast; never throws. */
+    public interface Listener {
+        default void started(String workspaceId, Sandbox sandbox) {}
+
+        default void stopping(String workspaceId) {}
+    }
+
+    private final Settings settings;
+    private final WorkspaceStore store;
+    private final SandboxBackend backend;
+    private final RepoCloner cloner;
+    private final Map<String, Runtime> runtimes = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+    /** What exists of a workspace while the daemon runs. */
+    private static final class Runtime {
+        final ReentrantLock lock = new ReentrantLock();
+        final CompletableFuture<Void> created = new CompletableFuture<>();
+        volatile Sandbox sandbox;
+        volatile ProcessTable processes;
+        volatile WorkspaceView.Progress progress;
+        volatile boolean stopping;
+    }
+
+    public WorkspaceService(Settings settings, Database db, SandboxBackend backend) {
+        this.settings = settings;
+        this.store = new WorkspaceStore(db);
+        this.backend = backend;
+        this.cloner = new RepoCloner(settings.cloneTimeout());
+    }
+
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    /**
+     * Brings stored state in line with reality after a daemon start: sandboxes never outlive the daemon, so workspaces
+     * recorded as running are stopped, ones being created have failed, and interrupted deletions are finished.
+     */
+    public void recover() {
+        backend.reapOrphans();
+        Instant now = Instant.now();
+        for (Workspace w : store.list()) {
+            Runtime rt = runtime(w.id());
+            rt.created.complete(null);
+            switch (w.state()) {
+                case RUNNING -> store.update(w.withState(WorkspaceState.STOPPED,
+                        "the daemon stopped (sandboxes end with it); resume to start again", now));
+                case CREATING -> store.update(w.withState(WorkspaceState.FAILED, "the daemon stopped while creating it", now));
+                case DELETING -> finishDelete(w);
+                default -> { }
+            }
+        }
+    }
+
+    public WorkspaceView create(CreateWorkspace req) {
+        String id = "ws-" + randomId();
+        String name = req.name() == null || req.name().isBlank() ? defaultName(req, id) : req.name();
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw CorralException.badRequest("invalid_name", "name must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        if (req.repo() != null && req.path() != null) {
+            throw CorralException.badRequest("invalid_source", "give either \"repo\" or \"path\", not both");
+        }
+        Workspace.Source source;
+        if (req.repo() != null) {
+            RepoCloner.validateRef(req.ref());
+            source = new Workspace.Source(Workspace.Source.Kind.REPO, RepoCloner.validate(req.repo()), req.ref(), null);
+        } else if (req.path() != null) {
+            Path p = Path.of(req.path());
+            if (!p.isAbsolute() || !Files.isDirectory(p)) {
+                throw CorralException.badRequest("invalid_path", "path must be an existing absolute host directory: " + req.path());
+            }
+            if (req.ref() != null) throw CorralException.badRequest("invalid_ref", "\"ref\" goes with \"repo\"");
+            source = new Workspace.Source(Workspace.Source.Kind.PATH, null, null, p.normalize().toString());
+        } else {
+            if (req.ref() != null) throw CorralException.badRequest("invalid_ref", "\"ref\" goes with \"repo\"");
+            source = Workspace.Source.EMPTY;
+        }
+        NetworkPolicy network = parseNetwork(req.network());
+        Limits limits = req.limits() == null ? settings.defaultLimits() : req.limits().orElse(settings.defaultLimits());
+        Instant now = Instant.now();
+        var w = new Workspace(id, name, WorkspaceState.CREATING, null, source, req.agent(), limits, network, now, now, null);
+        Runtime rt = runtime(id);
+        try {
+            store.insert(w);
+        } catch (RuntimeException e) {
+            runtimes.remove(id);
+            throw e;
+        }
+        // Other operations on this workspace wait for rt.created before taking its lock.
+        Thread.ofVirtual().name("create-" + id).start(() -> {
+            rt.lock.lock();
+            try {
+                prepareFiles(w, rt);
+                startSandbox(w, rt);
+            } catch (RuntimeException e) {
+                log.warn("workspace {} failed to start: {}", id, e.getMessage());
+                fail(w.id(), e.getMessage());
+            } finally {
+                rt.progress = null;
+                rt.created.complete(null);
+                rt.lock.unlock();
+            }
+        });
+        return view(w);
+    }
+
+    private void prepareFiles(Workspace w, Runtime rt) {
+        Path dir = workspaceDir(w.id());
+        try {
+            Files.createDirectories(dir.resolve("home"));
+            if (w.source().kind() == Workspace.Source.Kind.REPO) {
+                Path repo = dir.resolve("repo");
+                if (!Files.isDirectory(repo.resolve(".git"))) {
+                    deleteTree(repo);
+                    rt.progress = new WorkspaceView.Progress("clone", 0);
+                    cloner.cloneInto(w.source().repo(), w.source().ref(), repo,
+                            p -> rt.progress = new WorkspaceView.Progress(p.phase(), p.percent()));
+                }
+            } else if (w.source().kind() == Workspace.Source.Kind.EMPTY) {
+                Files.createDirectories(dir.resolve("repo"));
+            }
+        } catch (IOException e) {
+            throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot prepare workspace files: " + e.getMessage());
+        }
+    }
+
+    /** Starts the sandbox; caller holds the lock. */
+    private void startSandbox(Workspace w, Runtime rt) {
+        var spec = new SandboxSpec(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"),
+                settings.home().resolve("run").resolve(w.id()), w.limits(), w.network(), Map.of(), Map.of());
+        Sandbox sandbox = backend.create(spec);
+        sandbox.start();
+        rt.sandbox = sandbox;
+        rt.processes = new ProcessTable(sandbox, settings.processOutputBytes());
+        rt.stopping = false;
+        Workspace current = get(w.id());
+        store.update(current.withState(WorkspaceState.RUNNING, null, Instant.now()));
+        listeners.forEach(l -> l.started(w.id(), sandbox));
+        Thread.ofVirtual().name("watch-" + w.id()).start(() -> watch(w.id(), rt, sandbox));
+    }
+
+    /** Records a sandbox that ended without being asked to. */
+    private void watch(String id, Runtime rt, Sandbox sandbox) {
+        try {
+            String why = sandbox.awaitEnd(Duration.ofDays(3650)).orElse("unknown");
+            rt.lock.lock();
+            try {
+                if (rt.sandbox != sandbox || rt.stopping) return;
+                log.warn("sandbox of workspace {} ended unexpectedly: {}", id, why);
+                sandbox.stop();
+                listeners.forEach(l -> l.stopping(id));
+                rt.sandbox = null;
+                store.get(id).ifPresent(w -> store.update(w.withState(WorkspaceState.STOPPED, "sandbox ended: " + why, Instant.now())));
+            } finally {
+                rt.lock.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void fail(String id, String reason) {
+        store.get(id).ifPresent(w -> {
+            if (w.state() != WorkspaceState.DELETING) store.update(w.withState(WorkspaceState.FAILED, reason, Instant.now()));
+        });
+    }
+
+    public WorkspaceView resume(String idOrName) {
+        Workspace w = get(idOrName);
+        Runtime rt = runtime(w.id());
+        awaitCreated(w.id(), settings.cloneTimeout().plusMinutes(1));
+        rt.lock.lock();
+        try {
+            w = get(w.id());
+            if (w.state() == WorkspaceState.DELETING) throw CorralException.conflict("workspace_deleting", "workspace is being deleted");
+            if (w.state() == WorkspaceState.RUNNING && rt.sandbox != null && rt.sandbox.isRunning()) return view(w);
+            if (rt.sandbox != null) stopSandbox(w.id(), rt);
+            try {
+                prepareFiles(w, rt);
+                startSandbox(w, rt);
+            } catch (RuntimeException e) {
+                fail(w.id(), e.getMessage());
+                throw e;
+            } finally {
+                rt.progress = null;
+            }
+            return view(get(w.id()));
+        } finally {
+            rt.lock.unlock();
+        }
+    }
+
+    public WorkspaceView stop(String idOrName) {
+        Workspace w = get(idOrName);
+        Runtime rt = runtime(w.id());
+        awaitCreated(w.id(), settings.cloneTimeout().plusMinutes(1));
+        rt.lock.lock();
+        try {
+            w = get(w.id());
+            if (w.state() == WorkspaceState.DELETING) throw CorralException.conflict("workspace_deleting", "workspace is being deleted");
+            stopSandbox(w.id(), rt);
+            if (w.state() != WorkspaceState.STOPPED) {
+                store.update(w.withState(WorkspaceState.STOPPED, "stopped on request", Instant.now()));
+            }
+            return view(get(w.id()));
+        } finally {
+            rt.lock.unlock();
+        }
+    }
+
+    private void stopSandbox(String id, Runtime rt) {
+        rt.stopping = true;
+        listeners.forEach(l -> l.stopping(id));
+        if (rt.processes != null) rt.processes.killAll();
+        if (rt.sandbox != null) rt.sandbox.stop();
+        rt.sandbox = null;
+        rt.processes = null;
+    }
+
+    /** Stops and deletes a workspace: its sandbox, its clone and home. A mounted host directory ({@code path}) is kept. */
+    public void delete(String idOrName) {
+        Workspace w = get(idOrName);
+        Runtime rt = runtime(w.id());
+        awaitCreated(w.id(), settings.cloneTimeout().plusMinutes(1));
+        rt.lock.lock();
+        try {
+            w = get(w.id());
+            if (w.state() != WorkspaceState.DELETING) {
+                w = w.withState(WorkspaceState.DELETING, "deleting", Instant.now());
+                store.update(w);
+            }
+            stopSandbox(w.id(), rt);
+            finishDelete(w);
+        } finally {
+            rt.lock.unlock();
+        }
+    }
+
+    private void finishDelete(Workspace w) {
+        try {
+            deleteTree(workspaceDir(w.id()));
+            deleteTree(settings.home().resolve("run").resolve(w.id()));
+        } catch (IOException e) {
+            throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot delete workspace files: " + e.getMessage());
+        }
+        store.delete(w.id());
+        runtimes.remove(w.id());
+    }
+
+    public Workspace get(String idOrName) {
+        return store.get(idOrName).orElseThrow(() -> CorralException.notFound("workspace", idOrName));
+    }
+
+    public WorkspaceView describe(String idOrName) {
+        return view(get(idOrName));
+    }
+
+    public List<WorkspaceView> list() {
+        return store.list().stream().map(this::view).toList();
+    }
+
+    /** The files of a workspace (available whether or not it runs). */
+    public WorkspaceFiles files(String idOrName) {
+        Workspace w = get(idOrName);
+        if (w.state() == WorkspaceState.CREATING) awaitCreated(w.id(), Duration.ofMinutes(10));
+        return new WorkspaceFiles(repoDir(w), settings.maxFileBytes());
+    }
+
+    /**
+     * The running sandbox of a workspace, waiting for it while the workspace is being created.
+     *
+     * @throws CorralException 409 {@code workspace_not_running} if it is stopped or failed
+     */
+    public Sandbox sandbox(String idOrName) {
+        Workspace w = get(idOrName);
+        if (w.state() == WorkspaceState.CREATING) {
+            awaitCreated(w.id(), settings.cloneTimeout().plusMinutes(1));
+            w = get(w.id());
+        }
+        Sandbox s = runtime(w.id()).sandbox;
+        if (w.state() != WorkspaceState.RUNNING || s == null || !s.isRunning()) {
+            throw CorralException.conflict("workspace_not_running", "workspace " + w.name() + " is " + w.state().wire()
+                    + (w.stateReason() != null ? " (" + w.stateReason() + ")" : "") + "; resume it first");
+        }
+        return s;
+    }
+
+    private void awaitCreated(String id, Duration timeout) {
+        if (store.get(id).map(w -> w.state() != WorkspaceState.CREATING).orElse(true)) return;
+        try {
+            runtime(id).created.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new CorralException(CorralException.Kind.TIMEOUT, "still_creating", "workspace " + id + " is still being created");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CorralException(CorralException.Kind.UNAVAILABLE, "interrupted", "interrupted");
+        } catch (ExecutionException e) {
+            // failure is recorded on the workspace
+        }
+    }
+
+    /** Runs a command to completion in the workspace's sandbox and captures its output. */
+    public ExecResult exec(String idOrName, ExecRequest req) {
+        SandboxCommand cmd = req.toCommand();
+        Sandbox sandbox = sandbox(idOrName);
+        long started = System.nanoTime();
+        Process p = sandbox.spawn(cmd, false);
+        var out = new Capture(p.getInputStream());
+        var err = new Capture(p.getErrorStream());
+        Thread tOut = Thread.ofVirtual().start(out);
+        Thread tErr = Thread.ofVirtual().start(err);
+        Thread.ofVirtual().start(() -> {
+            try (var stdin = p.getOutputStream()) {
+                if (req.stdin() != null) stdin.write(req.stdin().getBytes(StandardCharsets.UTF_8));
+            } catch (IOException ignored) {
+                // the command did not read its input
+            }
+        });
+        long timeout = req.timeoutMs() != null ? req.timeoutMs() : settings.execTimeout().toMillis();
+        boolean timedOut = false;
+        try {
+            if (!p.waitFor(timeout, TimeUnit.MILLISECONDS)) {
+                timedOut = true;
+                p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor();
+            }
+            tOut.join();
+            tErr.join();
+        } catch (InterruptedException e) {
+            p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new CorralException(CorralException.Kind.UNAVAILABLE, "interrupted", "interrupted");
+        }
+        return new ExecResult(p.exitValue(), out.text(), err.text(), timedOut, out.truncated || err.truncated,
+                (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Reads a stream to its end, keeping at most {@link #MAX_CAPTURE} bytes. */
+    private static final class Capture implements Runnable {
+        private final InputStream in;
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        volatile boolean truncated;
+
+        Capture(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public void run() {
+            byte[] b = new byte[16 * 1024];
+            try (in) {
+                int n;
+                while ((n = in.read(b)) >= 0) {
+                    int keep = Math.min(n, MAX_CAPTURE - buf.size());
+                    if (keep > 0) buf.write(b, 0, keep);
+                    if (keep < n) truncated = true;
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }
+
+        String text() {
+            return buf.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    // ---- processes ----
+
+    public ProcessInfo startProcess(String idOrName, ExecRequest req) {
+        SandboxCommand cmd = req.toCommand();
+        sandbox(idOrName);
+        return processes(idOrName).start(cmd, req.stdin());
+    }
+
+    public List<ProcessInfo> processList(String idOrName) {
+        Runtime rt = runtime(get(idOrName).id());
+        return rt.processes == null ? List.of() : rt.processes.list();
+    }
+
+    public ProcessInfo process(String idOrName, int pid) {
+        return processes(idOrName).get(pid);
+    }
+
+    public void processStdin(String idOrName, int pid, InputStream body, boolean close) {
+        processes(idOrName).writeStdin(pid, body, close);
+    }
+
+    public boolean processSignal(String idOrName, int pid, String signal) {
+        String s = signal == null ? "" : signal.toUpperCase(Locale.ROOT).replaceFirst("^SIG", "");
+        return processes(idOrName).signal(pid, s);
+    }
+
+    public ProcessInfo processWait(String idOrName, int pid, Duration timeout) throws InterruptedException {
+        return processes(idOrName).await(pid, timeout);
+    }
+
+    /** Output of a process after absolute offset {@code after}: returns the slice start, end and bytes. */
+    public OutputChunk processOutput(String idOrName, int pid, long after, int max) {
+        var s = processes(idOrName).output(pid, after, max);
+        return new OutputChunk(s.from(), s.to(), s.bytes());
+    }
+
+    /** A run of a process's output from absolute offset {@code from} to {@code to}. */
+    public record OutputChunk(long from, long to, byte[] bytes) {}
+
+    private ProcessTable processes(String idOrName) {
+        Workspace w = get(idOrName);
+        ProcessTable t = runtime(w.id()).processes;
+        if (t == null) {
+            throw CorralException.conflict("workspace_not_running", "workspace " + w.name() + " is " + w.state().wire());
+        }
+        return t;
+    }
+
+    // ---- helpers ----
+
+    private WorkspaceView view(Workspace w) {
+        Runtime rt = runtimes.get(w.id());
+        Sandbox s = rt == null ? null : rt.sandbox;
+        var status = s != null && w.state() == WorkspaceState.RUNNING ? s.status() : null;
+        List<String> warnings = new ArrayList<>();
+        if (status != null) warnings.addAll(status.warnings());
+        else if ("none".equals(backend.cgroupMode()) && !w.limits().unlimited()) {
+            warnings.add("resource limits cannot be enforced on this host (no usable cgroups)");
+        }
+        var src = w.source();
+        return new WorkspaceView(w.id(), w.name(), w.state().wire(), w.stateReason(), src.kind().name().toLowerCase(Locale.ROOT),
+                src.repo(), src.ref(), src.path(), w.agent(), w.limits(), w.network(), w.createdAt(), w.updatedAt(),
+                w.lastStartedAt(), rt == null ? null : rt.progress, status, warnings);
+    }
+
+    private NetworkPolicy parseNetwork(CreateWorkspace.Network n) {
+        if (n == null) return NetworkPolicy.NONE;
+        NetworkPolicy.Mode mode;
+        try {
+            mode = n.mode() == null ? NetworkPolicy.Mode.NONE : NetworkPolicy.Mode.valueOf(n.mode().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw CorralException.badRequest("invalid_network", "network.mode must be none, proxy or host");
+        }
+        if (mode == NetworkPolicy.Mode.PROXY) {
+            throw CorralException.badRequest("unsupported_network_mode", "network mode proxy is not available yet; use none (with forward) or host");
+        }
+        var forward = new ArrayList<NetworkPolicy.Endpoint>();
+        for (String f : n.forward() == null ? List.<String>of() : n.forward()) {
+            try {
+                forward.add(NetworkPolicy.Endpoint.parse(f));
+            } catch (IllegalArgumentException e) {
+                throw CorralException.badRequest("invalid_network", e.getMessage());
+            }
+        }
+        return new NetworkPolicy(mode, n.allow(), forward);
+    }
+
+    private Runtime runtime(String id) {
+        return runtimes.computeIfAbsent(id, k -> new Runtime());
+    }
+
+    private Path workspaceDir(String id) {
+        return settings.home().resolve("workspaces").resolve(id);
+    }
+
+    private Path repoDir(Workspace w) {
+        return w.source().kind() == Workspace.Source.Kind.PATH ? Path.of(w.source().path()) : workspaceDir(w.id()).resolve("repo");
+    }
+
+    private static String defaultName(CreateWorkspace req, String id) {
+        String base = req.repo() != null ? req.repo() : req.path();
+        if (base == null) return id;
+        base = base.replaceAll("/+$", "").replaceAll("\\.git$", "");
+        base = base.substring(Math.max(base.lastIndexOf('/'), base.lastIndexOf(':')) + 1).replaceAll("[^A-Za-z0-9._-]", "-");
+        base = base.replaceAll("^[^A-Za-z0-9]+", "");
+        if (base.isEmpty()) return id;
+        return (base.length() > 40 ? base.substring(0, 40) : base) + "-" + id.substring(3, 9);
+    }
+
+    private static String randomId() {
+        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        var sb = new StringBuilder();
+        for (int i = 0; i < 10; i++) sb.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        return sb.toString();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    /** Stops every sandbox (daemon shutdown). Records the workspaces as stopped by the daemon. */
+    @Override
+    public void close() {
+        for (var e : runtimes.entrySet()) {
+            Runtime rt = e.getValue();
+            if (rt.sandbox == null) continue;
+            stopSandbox(e.getKey(), rt);
+            store.get(e.getKey()).filter(w -> w.state() == WorkspaceState.RUNNING).ifPresent(w -> store.update(
+                    w.withState(WorkspaceState.STOPPED, "the daemon stopped (sandboxes end with it); resume to start again", Instant.now())));
+        }
+    }
+}

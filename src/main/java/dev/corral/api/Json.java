@@ -31,6 +31,9 @@ public final class Json {
             return value;
         } catch (UnrecognizedPropertyException e) {
             throw CorralException.badRequest("unknown_field", "unknown field \"" + e.getPropertyName() + "\"");
+        } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw CorralException.badRequest("invalid_value", cause.getMessage());
         } catch (JsonProcessingException e) {
             throw CorralException.badRequest("bad_json", "malformed JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {

@@ -107,12 +107,13 @@ final class BwrapSandbox implements Sandbox {
             else if (Files.isDirectory(p)) cmd.addAll(List.of("--ro-bind", "/" + top, "/" + top));
         }
         cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var/tmp", "--dir", "/run",
-                "--dir", "/etc"));
+                "--tmpfs", "/etc"));
         for (String name : List.of("passwd", "group", "hosts", "hostname", "nsswitch.conf")) {
             cmd.addAll(List.of("--ro-bind", run.resolve("etc").resolve(name).toString(), "/etc/" + name));
         }
         for (String name : ETC_PASSTHROUGH) cmd.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
         if (!privateNet) cmd.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
+        cmd.addAll(List.of("--remount-ro", "/etc"));
         cmd.addAll(List.of("--bind", spec.workspaceDir().toString(), SandboxSpec.WORKSPACE,
                 "--bind", spec.homeDir().toString(), SandboxSpec.HOME,
                 "--bind", run.resolve("fwd").toString(), "/run/corral/fwd"));
@@ -241,22 +242,19 @@ final class BwrapSandbox implements Sandbox {
         // The launcher is nsenter on the host; the sandboxed program is its only child.
         Optional<ProcessHandle> target = launcher.children().findFirst();
         if (target.isEmpty()) return false;
-        ProcessHandle p = target.get();
-        return switch (signal) {
-            case "TERM" -> p.destroy();
-            case "KILL" -> p.destroyForcibly();
-            case "INT", "HUP", "QUIT", "USR1", "USR2" -> {
-                try {
-                    yield new ProcessBuilder("kill", "-s", signal, String.valueOf(p.pid())).start().waitFor() == 0;
-                } catch (IOException e) {
-                    throw new SandboxException("cannot send " + signal + ": " + e.getMessage(), e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    yield false;
-                }
-            }
-            default -> throw new IllegalArgumentException("unsupported signal " + signal + " (TERM, KILL, INT, HUP, QUIT, USR1, USR2)");
-        };
+        long pid = target.get().pid();
+        if (!List.of("TERM", "KILL", "INT", "HUP", "QUIT", "USR1", "USR2").contains(signal)) {
+            throw new IllegalArgumentException("unsupported signal " + signal + " (TERM, KILL, INT, HUP, QUIT, USR1, USR2)");
+        }
+        try {
+            // kill(1) rather than ProcessHandle.destroy(): the target is not our child, and we need more than TERM/KILL.
+            return new ProcessBuilder("kill", "-s", signal, String.valueOf(pid)).start().waitFor() == 0;
+        } catch (IOException e) {
+            throw new SandboxException("cannot send " + signal + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     @Override

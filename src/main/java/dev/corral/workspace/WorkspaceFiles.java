@@ -188,6 +188,7 @@ public final class WorkspaceFiles {
         if (dst.startsWith(src)) throw CorralException.badRequest("invalid_path", "cannot move a directory into itself");
         try {
             Files.createDirectories(dst.getParent());
+            if (!overwrite && ConfinedPath.exists(dst)) throw new FileAlreadyExistsException(to);
             if (overwrite) Files.move(src, dst, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             else Files.move(src, dst, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException e) {

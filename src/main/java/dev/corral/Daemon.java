@@ -41,7 +41,7 @@ public final class Daemon implements AutoCloseable {
         Files.createDirectories(home);
         ApiToken token = ApiToken.loadOrCreate(home);
         Database db = Database.open(home.resolve("corral.db"));
-        var backend = new BwrapBackend("corral-" + shortHash(home.toString()), config.sandbox().startTimeout());
+        var backend = new BwrapBackend(home.resolve("sandbox"), "corral-" + shortHash(home.toString()), config.sandbox().startTimeout());
         List<String> problems = backend.problems();
         problems.forEach(p -> log.warn("sandbox: {}", p));
         if (backend.cgroupProblem() != null) log.warn("limits: {}", backend.cgroupProblem());

@@ -25,7 +25,7 @@ final class DoctorCommand implements Callable<Integer> {
         checks.add(tool("nsenter", "util-linux", "running commands in sandboxes"));
         checks.add(tool("socat", "socat", "network.forward relays"));
         checks.add(tool("git", "git", "cloning repositories"));
-        List<String> problems = new BwrapBackend("corral-doctor", java.time.Duration.ofSeconds(10)).problems();
+        List<String> problems = new BwrapBackend(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), "corral-doctor", java.time.Duration.ofSeconds(10)).problems();
         checks.add(new Check("namespaces", problems.isEmpty(), problems.isEmpty() ? "bwrap can create user, pid and network namespaces" : String.join("; ", problems)));
         Cgroups cg = Cgroups.detect("corral-doctor");
         checks.add(new Check("cgroups", !"none".equals(cg.mode()) && cg.problem().isEmpty(),

@@ -16,11 +16,15 @@ public final class BwrapBackend implements SandboxBackend {
 
     private final Cgroups cgroups;
     private final Duration startTimeout;
+    private final Path stateDir;
+    private volatile Path etc;
 
     /**
+     * @param stateDir   directory for the backend's own files (the prepared /etc)
      * @param cgroupRoot name of this daemon's own cgroup directory (distinct per daemon home)
      */
-    public BwrapBackend(String cgroupRoot, Duration startTimeout) {
+    public BwrapBackend(Path stateDir, String cgroupRoot, Duration startTimeout) {
+        this.stateDir = stateDir;
         this.cgroups = Cgroups.detect(cgroupRoot);
         this.startTimeout = startTimeout;
     }
@@ -32,7 +36,24 @@ public final class BwrapBackend implements SandboxBackend {
 
     @Override
     public Sandbox create(SandboxSpec spec) {
-        return new BwrapSandbox(spec, cgroups, Readiness.started(), startTimeout);
+        return new BwrapSandbox(spec, etc(), cgroups, Readiness.started(), startTimeout);
+    }
+
+    private Path etc() {
+        Path e = etc;
+        if (e == null) {
+            synchronized (this) {
+                if (etc == null) {
+                    try {
+                        etc = SandboxEtc.build(stateDir.resolve("etc"));
+                    } catch (IOException ex) {
+                        throw new SandboxStartException("cannot prepare the sandbox /etc in " + stateDir + ": " + ex.getMessage(), ex);
+                    }
+                }
+                e = etc;
+            }
+        }
+        return e;
     }
 
     @Override

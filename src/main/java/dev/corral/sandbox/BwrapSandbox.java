@@ -32,13 +32,8 @@ final class BwrapSandbox implements Sandbox {
     private static final String READY = "corral-sandbox-ready";
     private static final int KEPT_LINES = 20;
 
-    /** Host files under /etc that the sandbox may see (none holds secrets). */
-    private static final List<String> ETC_PASSTHROUGH = List.of("ssl", "ca-certificates", "alternatives", "ld.so.cache",
-            "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "terminfo", "bash.bashrc", "profile", "profile.d",
-            "inputrc", "mime.types", "services", "protocols", "host.conf", "gai.conf", "os-release", "debian_version",
-            "magic", "magic.mime", "shells", "environment", "locale.alias", "vim", "gitconfig");
-
     private final SandboxSpec spec;
+    private final Path etc;
     private final Cgroups cgroups;
     private final ReadinessCheck readiness;
     private final Duration startTimeout;
@@ -53,8 +48,9 @@ final class BwrapSandbox implements Sandbox {
     private volatile String endReason;
     private final CompletableFuture<String> ended = new CompletableFuture<>();
 
-    BwrapSandbox(SandboxSpec spec, Cgroups cgroups, ReadinessCheck readiness, Duration startTimeout) {
+    BwrapSandbox(SandboxSpec spec, Path etc, Cgroups cgroups, ReadinessCheck readiness, Duration startTimeout) {
         this.spec = spec;
+        this.etc = etc;
         this.cgroups = cgroups;
         this.readiness = readiness;
         this.startTimeout = startTimeout;
@@ -106,14 +102,13 @@ final class BwrapSandbox implements Sandbox {
             if (Files.isSymbolicLink(p)) cmd.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), "/" + top));
             else if (Files.isDirectory(p)) cmd.addAll(List.of("--ro-bind", "/" + top, "/" + top));
         }
+        // One prepared, read-only /etc for all sandboxes (see SandboxEtc); only two files differ per sandbox.
         cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var/tmp", "--dir", "/run",
-                "--tmpfs", "/etc"));
-        for (String name : List.of("passwd", "group", "hosts", "hostname", "nsswitch.conf")) {
+                "--ro-bind", etc.toString(), "/etc"));
+        for (String name : List.of("hosts", "hostname")) {
             cmd.addAll(List.of("--ro-bind", run.resolve("etc").resolve(name).toString(), "/etc/" + name));
         }
-        for (String name : ETC_PASSTHROUGH) cmd.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
         if (!privateNet) cmd.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
-        cmd.addAll(List.of("--remount-ro", "/etc"));
         cmd.addAll(List.of("--bind", spec.workspaceDir().toString(), SandboxSpec.WORKSPACE,
                 "--bind", spec.homeDir().toString(), SandboxSpec.HOME,
                 "--bind", run.resolve("fwd").toString(), "/run/corral/fwd"));
@@ -199,15 +194,9 @@ final class BwrapSandbox implements Sandbox {
         return s.toString();
     }
 
-    private void writeEtc(Path etc) throws IOException {
-        int uid = SandboxSpec.UID;
-        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                + "corral:x:" + uid + ":" + uid + ":corral:" + SandboxSpec.HOME + ":/bin/bash\n"
-                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
-        Files.writeString(etc.resolve("group"), "root:x:0:\ncorral:x:" + uid + ":\nnogroup:x:65534:\n");
-        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost " + spec.id() + "\n::1\tlocalhost ip6-localhost\n");
-        Files.writeString(etc.resolve("hostname"), spec.id() + "\n");
-        Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
+    private void writeEtc(Path dir) throws IOException {
+        Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost " + spec.id() + "\n::1\tlocalhost ip6-localhost\n");
+        Files.writeString(dir.resolve("hostname"), spec.id() + "\n");
     }
 
     private Map<String, String> baseEnv() {

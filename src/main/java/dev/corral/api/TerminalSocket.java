@@ -13,10 +13,12 @@ import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +84,7 @@ public final class TerminalSocket implements Consumer<WsConfig> {
     public static final int CLOSE_INTERNAL = 1011;
 
     private static final Logger log = LoggerFactory.getLogger(TerminalSocket.class);
+    private static final Duration PING_INTERVAL = Duration.ofSeconds(15);
     /** A close reason may carry at most 123 bytes of UTF-8. */
     private static final int MAX_REASON_BYTES = 123;
 
@@ -136,6 +139,8 @@ public final class TerminalSocket implements Consumer<WsConfig> {
             close(ctx, closeCode(e), e.getMessage());
             return;
         }
+        // Pings keep an idle terminal's socket from hitting Jetty's idle timeout.
+        ctx.enableAutomaticPings(PING_INTERVAL.toSeconds(), TimeUnit.SECONDS);
         var bucket = new TokenBucket(limits.inputBurstBytes(), limits.inputBytesPerSecond());
         var subscription = terminal.attach(offset, event -> send(ctx, event));
         var connection = new Connection(terminal, subscription, bucket);

@@ -22,10 +22,21 @@ final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
     private final List<String> texts = new ArrayList<>();
     private final StringBuilder partialText = new StringBuilder();
     final CompletableFuture<Closed> closed = new CompletableFuture<>();
+    private final boolean stalled;
+    private volatile boolean resumed;
     private WebSocket socket;
 
+    private TerminalSocketClient(boolean stalled) {
+        this.stalled = stalled;
+    }
+
     static TerminalSocketClient connect(String url) throws Exception {
-        var client = new TerminalSocketClient();
+        return connect(url, false);
+    }
+
+    /** A client that, if {@code stalled}, reads one frame and then nothing until {@link #resume()}. */
+    static TerminalSocketClient connect(String url, boolean stalled) throws Exception {
+        var client = new TerminalSocketClient(stalled);
         client.socket = HttpClient.newHttpClient().newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(URI.create(url), client)
@@ -40,7 +51,7 @@ final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
             texts.add(partialText.toString());
             partialText.setLength(0);
         }
-        ws.request(1);
+        more(ws);
         return null;
     }
 
@@ -49,8 +60,23 @@ final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
         var bytes = new byte[data.remaining()];
         data.get(bytes);
         output.writeBytes(bytes);
-        ws.request(1);
+        more(ws);
         return null;
+    }
+
+    private void more(WebSocket ws) {
+        if (!stalled || resumed) {
+            ws.request(1);
+        }
+    }
+
+    void resume() {
+        resumed = true;
+        socket.request(Long.MAX_VALUE);
+    }
+
+    synchronized int byteCount() {
+        return output.size();
     }
 
     @Override

@@ -114,6 +114,30 @@ class TerminalSocketTest {
     }
 
     @Test
+    void aSocketThatStopsReadingDoesNotStallAnotherAndIsSkippedForward() throws Exception {
+        var terminal = create(sh("read x; head -c 30000000 /dev/zero | tr '\\0' x"));
+        serve(TerminalSocket.Limits.defaults());
+        var url = "ws://127.0.0.1:" + app.port() + "/api/v1/workspaces/ws1/terminals/" + terminal.id();
+        var slow = TerminalSocketClient.connect(url, true);
+        var fast = TerminalSocketClient.connect(url, false);
+        clients.add(slow);
+        clients.add(fast);
+        terminal.write("\n".getBytes());
+
+        // 30 MB is more than loopback socket buffers hold, so the stalled socket's sender really blocks.
+        assertThat(fast.closed).succeedsWithin(WAIT);
+        assertThat(fast.texts()).last().isEqualTo("{\"type\":\"exit\",\"code\":0}");
+        assertThat(slow.closed).isNotDone();
+        assertThat(slow.byteCount()).isLessThan((int) terminal.endOffset());
+
+        slow.resume();
+        assertThat(slow.closed).succeedsWithin(WAIT);
+        assertThat(slow.texts()).contains("{\"type\":\"replay\",\"from\":" + terminal.endOffset() + ",\"to\":"
+                + terminal.endOffset() + "}");
+        assertThat(slow.texts()).last().isEqualTo("{\"type\":\"exit\",\"code\":0}");
+    }
+
+    @Test
     void exitFrameCarriesTheExitCode() throws Exception {
         var client = connect(create(bash()), "");
         client.send("exit 7\n");

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * finally {@code {"type":"exit","code":N}}, after which the server closes with 1000 "terminal exited". Client to
  * server: binary frames are keyboard input; text frames are JSON control, today only
  * {@code {"type":"resize","cols":C,"rows":R}}. Output goes through the terminal's viewer machinery, so a slow socket
- * never blocks the PTY or other sockets; a socket that falls too far behind is skipped forward.
+ * never blocks the PTY or other sockets; a socket that falls too far behind is skipped forward. A client that gets a
+ * replay frame whose {@code from} is past the bytes it has should reset its screen before writing what follows.
  *
  * <p>Broken rules close the socket, never the terminal, with a reason saying which rule:
  * <ul>
@@ -137,6 +138,10 @@ public final class TerminalSocket implements Consumer<WsConfig> {
             terminal = lookup.find(ctx);
         } catch (CorralException e) {
             close(ctx, closeCode(e), e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            log.warn("terminal lookup failed for {}", ctx.matchedPath(), e);
+            close(ctx, CLOSE_INTERNAL, "internal error");
             return;
         }
         // Pings keep an idle terminal's socket from hitting Jetty's idle timeout.

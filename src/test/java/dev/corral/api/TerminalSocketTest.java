@@ -19,10 +19,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TerminalSocketTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
+    /** For pushing tens of megabytes through a PTY and a socket on a loaded machine. */
+    private static final Duration LONG_WAIT = Duration.ofSeconds(45);
     private static final Map<String, String> ENV = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "HOME", "/tmp",
             "LANG", "C.UTF-8");
 
@@ -125,13 +127,13 @@ class TerminalSocketTest {
         terminal.write("\n".getBytes());
 
         // 30 MB is more than loopback socket buffers hold, so the stalled socket's sender really blocks.
-        assertThat(fast.closed).succeedsWithin(WAIT);
+        assertThat(fast.closed).succeedsWithin(LONG_WAIT);
         assertThat(fast.texts()).last().isEqualTo("{\"type\":\"exit\",\"code\":0}");
         assertThat(slow.closed).isNotDone();
         assertThat(slow.byteCount()).isLessThan((int) terminal.endOffset());
 
         slow.resume();
-        assertThat(slow.closed).succeedsWithin(WAIT);
+        assertThat(slow.closed).succeedsWithin(LONG_WAIT);
         assertThat(slow.texts()).contains("{\"type\":\"replay\",\"from\":" + terminal.endOffset() + ",\"to\":"
                 + terminal.endOffset() + "}");
         assertThat(slow.texts()).last().isEqualTo("{\"type\":\"exit\",\"code\":0}");

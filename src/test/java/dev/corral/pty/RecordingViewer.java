@@ -11,6 +11,7 @@ class RecordingViewer implements Viewer {
     private final List<TerminalEvent> events = new ArrayList<>();
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private long position = -1;
+    private AssertionError broken;
 
     @Override
     public synchronized void onEvent(TerminalEvent event) {
@@ -18,8 +19,8 @@ class RecordingViewer implements Viewer {
         switch (event) {
             case TerminalEvent.Replay r -> position = r.from();
             case TerminalEvent.Output o -> {
-                if (o.offset() != position) {
-                    throw new AssertionError("output at " + o.offset() + " but viewer is at " + position);
+                if (o.offset() != position && broken == null) {
+                    broken = new AssertionError("output at " + o.offset() + " but viewer is at " + position);
                 }
                 bytes.writeBytes(o.bytes());
                 position = o.end();
@@ -54,7 +55,11 @@ class RecordingViewer implements Viewer {
         return events.isEmpty() ? null : events.get(events.size() - 1);
     }
 
+    /** True once the exit has arrived; fails at once if the stream so far had a gap or an overlap. */
     synchronized boolean exited() {
+        if (broken != null) {
+            throw broken;
+        }
         return last() instanceof TerminalEvent.Exit;
     }
 }

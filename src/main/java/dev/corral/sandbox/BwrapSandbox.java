@@ -1,6 +1,5 @@
 package dev.corral.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,6 +30,7 @@ final class BwrapSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(BwrapSandbox.class);
     private static final String READY = "corral-sandbox-ready";
     private static final int KEPT_LINES = 20;
+    private static final java.util.regex.Pattern CHILD_PID = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)");
 
     private final SandboxSpec spec;
     private final Path etc;
@@ -74,11 +74,14 @@ final class BwrapSandbox implements Sandbox {
     }
 
     private void launch() throws IOException {
+        long t0 = System.nanoTime();
         Path run = spec.runDir();
         deleteTree(run);
         Files.createDirectories(run.resolve("etc"));
         Files.createDirectories(run.resolve("fwd"));
-        Files.createDirectories(spec.workspaceDir());
+        if (!Files.isDirectory(spec.workspaceDir())) {
+            throw new SandboxStartException("the workspace directory " + spec.workspaceDir() + " does not exist");
+        }
         Files.createDirectories(spec.homeDir());
         writeEtc(run.resolve("etc"));
 
@@ -89,7 +92,9 @@ final class BwrapSandbox implements Sandbox {
         }
         for (var fwd : forwards) relays.add(ForwardRelay.start(run.resolve("fwd").resolve(fwd.port() + ".sock"), fwd));
 
+        long t1 = System.nanoTime();
         group = cgroups.create(spec.id(), spec.limits());
+        long t2 = System.nanoTime();
         Path info = run.resolve("info.json");
 
         List<String> cmd = new ArrayList<>(List.of("bwrap", "--unshare-user", "--uid", String.valueOf(SandboxSpec.UID),
@@ -121,6 +126,7 @@ final class BwrapSandbox implements Sandbox {
         pb.environment().clear();
         pb.environment().putAll(baseEnv());
         bwrap = Spawner.start(pb);
+        long t3 = System.nanoTime();
         bwrap.getOutputStream().close();
 
         var ready = new CompletableFuture<Void>();
@@ -135,10 +141,13 @@ final class BwrapSandbox implements Sandbox {
             Thread.currentThread().interrupt();
             throw new SandboxStartException("interrupted while starting sandbox " + spec.id());
         }
-        var json = new ObjectMapper().readTree(Files.readString(info));
-        initPid = json.path("child-pid").asLong(-1);
+        var m = CHILD_PID.matcher(Files.readString(info));
+        initPid = m.find() ? Long.parseLong(m.group(1)) : -1;
         if (initPid <= 0) throw new SandboxStartException("bwrap reported no child pid" + tail());
         running = true;
+        long t4 = System.nanoTime();
+        log.debug("sandbox {} ready in {} ms (files {} ms, cgroups {} ms, spawn {} ms, until ready {} ms)", spec.id(),
+                ms(t4 - t0), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
     }
 
     /** Reads the sandbox's output: the ready marker completes {@code ready}; the end of output means it ended. */
@@ -299,6 +308,10 @@ final class BwrapSandbox implements Sandbox {
         } catch (java.util.concurrent.ExecutionException e) {
             return Optional.of(String.valueOf(e.getCause()));
         }
+    }
+
+    private static String ms(long nanos) {
+        return String.format("%.1f", nanos / 1e6);
     }
 
     private String tail() {

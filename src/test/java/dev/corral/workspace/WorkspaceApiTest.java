@@ -61,6 +61,14 @@ class WorkspaceApiTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
+    void servesItsOpenApiDocument() {
+        var r = api.get("/api/v1/openapi.json");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().path("openapi").asText()).startsWith("3.");
+        assertThat(r.json().path("paths").has("/api/v1/workspaces/{id}/exec")).isTrue();
+    }
+
+    @Test
     void tokenIsRequiredAndFileIsPrivate() throws Exception {
         assertThat(new Api(daemon.url(), null).get("/api/v1/workspaces").status()).isEqualTo(401);
         var wrong = new Api(daemon.url(), "nope").get("/api/v1/workspaces");

@@ -81,7 +81,7 @@ public final class RpcCall {
 
     /** Stops waiting for the answer. Sends nothing. Returns false if the call had already ended. */
     public boolean cancel() {
-        return future.cancel(false);
+        return future.completeExceptionally(new CancellationException("call " + method + " cancelled"));
     }
 
     public boolean isDone() {

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -45,6 +46,9 @@ public final class EventLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
     private static final Append STOP = new Append(null, null, null, null);
 
+    private static final int LINGER_THRESHOLD = 16;
+    private static final long LINGER_NANOS = 200_000;
+
     private record Append(String sessionId, EventType type, String data, CompletableFuture<Event> done) {}
 
     private final DataSource dataSource;
@@ -58,6 +62,9 @@ public final class EventLog implements AutoCloseable {
     private final Thread writerThread;
     private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
     private volatile boolean closed;
+    private volatile long commits;
+    private volatile long committedEvents;
+    private volatile long commitNanos;
 
     /** Opens the log on a migrated database; see the class documentation for the connection settings it makes. */
     public EventLog(DataSource dataSource) {
@@ -224,18 +231,38 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
+    /** Commits made and events in them since this log was opened, and the time spent in SQLite; for metrics. */
+    public record Stats(long commits, long events, long sqliteNanos) {}
+
+    public Stats stats() {
+        return new Stats(commits, committedEvents, commitNanos);
+    }
+
     // ---- the writer thread ----
 
     private void writeLoop() {
         var batch = new ArrayList<Append>(options.maxBatch());
         boolean stop = false;
+        int previous = 0;
         while (!stop) {
             try {
                 batch.add(queue.take());
+                queue.drainTo(batch, options.maxBatch() - 1);
+                // Many appenders waiting on the last commit come back within microseconds; a short wait for
+                // them makes one large commit instead of many small ones. A lone appender never waits.
+                if (previous >= LINGER_THRESHOLD && batch.size() < previous / 2) {
+                    Append next = queue.poll(LINGER_NANOS, TimeUnit.NANOSECONDS);
+                    if (next != null) {
+                        batch.add(next);
+                        queue.drainTo(batch, options.maxBatch() - batch.size());
+                    }
+                }
             } catch (InterruptedException e) {
-                continue; // only close() stops the writer
+                if (batch.isEmpty()) {
+                    continue; // only close() stops the writer
+                }
             }
-            queue.drainTo(batch, options.maxBatch() - 1);
+            previous = batch.size();
             int stopAt = batch.indexOf(STOP);
             if (stopAt >= 0) {
                 stop = true;
@@ -263,8 +290,12 @@ public final class EventLog implements AutoCloseable {
                 insert.addBatch();
                 events.add(new Event(a.sessionId(), seq, instant, a.type(), a.data()));
             }
+            long t0 = System.nanoTime();
             insert.executeBatch();
             writer.commit();
+            commitNanos += System.nanoTime() - t0;
+            commits++;
+            committedEvents += batch.size();
         } catch (SQLException | RuntimeException e) {
             rollback(batch);
             var failure = new EventLogException("cannot store events: " + e.getMessage(), e);

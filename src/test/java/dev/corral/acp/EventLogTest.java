@@ -162,7 +162,7 @@ class EventLogTest {
             log.subscribe("s", after, c);
             collectors.add(c);
             afterSeqs.add(after);
-            if (collectors.size() >= 200) {
+            if (collectors.size() >= 40) {
                 break;
             }
         }

@@ -58,6 +58,7 @@ public final class JsonRpcConnection implements AutoCloseable {
     private final int maxLineBytes;
     private final Duration defaultDeadline;
     private final Map<String, RequestHandler> handlers;
+    private final RequestHandler fallback;
     private final NotificationListener notifications;
     private final ConnectionListener listener;
 
@@ -75,6 +76,7 @@ public final class JsonRpcConnection implements AutoCloseable {
         this.maxLineBytes = b.maxLineBytes;
         this.defaultDeadline = b.defaultDeadline;
         this.handlers = Map.copyOf(b.handlers);
+        this.fallback = b.fallback;
         this.notifications = b.notifications;
         this.listener = b.listener;
         this.inbound = new ArrayBlockingQueue<>(b.dispatchQueueSize);
@@ -274,11 +276,7 @@ public final class JsonRpcConnection implements AutoCloseable {
 
     private void handle(JsonRpcMessage.Request request) {
         var responder = new LineResponder(request.id());
-        RequestHandler handler = handlers.get(request.method());
-        if (handler == null) {
-            responder.fail(JsonRpcErrors.METHOD_NOT_FOUND, "method not found: " + request.method(), null);
-            return;
-        }
+        RequestHandler handler = handlers.getOrDefault(request.method(), fallback);
         try {
             handler.onRequest(request, responder);
         } catch (RuntimeException e) {
@@ -418,6 +416,8 @@ public final class JsonRpcConnection implements AutoCloseable {
         private int dispatchQueueSize = 4096;
         private Duration defaultDeadline;
         private final Map<String, RequestHandler> handlers = new HashMap<>();
+        private RequestHandler fallback = (request, responder) ->
+                responder.fail(JsonRpcErrors.METHOD_NOT_FOUND, "method not found: " + request.method(), null);
         private NotificationListener notifications = n -> {};
         private ConnectionListener listener = ConnectionListener.NONE;
 
@@ -456,6 +456,15 @@ public final class JsonRpcConnection implements AutoCloseable {
         /** Handles requests from the agent for one method; methods without a handler get -32601. */
         public Builder withRequestHandler(String method, RequestHandler handler) {
             handlers.put(method, Objects.requireNonNull(handler, "handler"));
+            return this;
+        }
+
+        /**
+         * Handles requests for methods without their own handler (e.g. extension methods to pass through).
+         * The default answers -32601 (method not found).
+         */
+        public Builder withFallbackRequestHandler(RequestHandler handler) {
+            this.fallback = Objects.requireNonNull(handler, "handler");
             return this;
         }
 

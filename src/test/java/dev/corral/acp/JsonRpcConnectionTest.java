@@ -117,6 +117,8 @@ class JsonRpcConnectionTest {
         prompt().await();
 
         assertThat(notes).extracting(JsonRpcMessage::raw).containsExactlyElementsOf(exact);
+        assertThat(notes.get(0).rawParams()).contains("{\"sessionId\":\"s\",\"update\":"
+                + "{\"sessionUpdate\":\"session_info_update\",\"title\":\"T\\u00e9st \\\"q\\\"\",\"x\":1.50}}");
         assertThat(notes).extracting(JsonRpcMessage.Notification::method)
                 .containsExactly("session/update", "_vendor/x", "session/update");
     }
@@ -278,6 +280,48 @@ class JsonRpcConnectionTest {
 
         assertThatThrownBy(call::await).isInstanceOfSatisfying(JsonRpcErrorException.class,
                 e -> assertThat(e.errorCode()).isEqualTo(JsonRpcErrors.METHOD_NOT_FOUND));
+    }
+
+    @Test
+    void extensionRequestsReachTheFallbackHandler() throws Exception {
+        newScript();
+        turn.addObject().put("op", "request").put("method", "_vendor/ask").putObject("params").put("q", 1);
+        var seen = new CopyOnWriteArrayList<String>();
+        conn = launch().withFallbackRequestHandler((req, r) -> {
+            seen.add(req.method() + " " + req.rawParams().orElseThrow());
+            r.respondRaw("{\"a\": 1.50}");
+        }).start();
+
+        prompt().await();
+
+        assertThat(seen).containsExactly("_vendor/ask {\"q\":1}");
+        assertThat(agent.received()).contains("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\": 1.50}}");
+    }
+
+    @Test
+    void concurrentWritesNeverInterleave() throws Exception {
+        var sink = new java.io.ByteArrayOutputStream();
+        var neverSpeaks = new java.io.PipedInputStream(new java.io.PipedOutputStream());
+        conn = JsonRpcConnection.builder(neverSpeaks, sink).start();
+        String big = "y".repeat(10_000);
+        var threads = new ArrayList<Thread>();
+        for (int t = 0; t < 16; t++) {
+            int id = t;
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < 200; i++) {
+                    conn.notify("n", JSON.createObjectNode().put("t", id).put("i", i).put("pad", big));
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+
+        String[] lines = sink.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n");
+        assertThat(lines).hasSize(16 * 200);
+        for (String line : lines) {
+            assertThat(JSON.readTree(line).at("/params/pad").asText()).isEqualTo(big);
+        }
     }
 
     private static int indexOf(byte[] bytes, byte b) {

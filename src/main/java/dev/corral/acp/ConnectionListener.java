@@ -1,8 +1,9 @@
 package dev.corral.acp;
 
 /**
- * Observes the health of a {@link JsonRpcConnection}. Callbacks run on the connection's reader thread:
- * they must be fast and must not throw (a thrown exception is logged and ignored).
+ * Observes the health of a {@link JsonRpcConnection}. Callbacks run on the connection's reader or dispatcher
+ * thread, or on the thread whose write failed: they must be fast and must not throw (a thrown exception is
+ * logged and ignored).
  */
 public interface ConnectionListener {
 

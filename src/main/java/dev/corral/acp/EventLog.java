@@ -88,7 +88,7 @@ public final class EventLog implements AutoCloseable {
         } catch (SQLException e) {
             throw new EventLogException("cannot open the event log: " + e.getMessage(), e);
         }
-        writerThread = Thread.ofPlatform().name("event-log-writer").daemon().start(this::writeLoop);
+        writerThread = Thread.ofPlatform().name("event-log-writer").daemon().start(this::runWriter);
     }
 
     /**
@@ -239,6 +239,20 @@ public final class EventLog implements AutoCloseable {
     }
 
     // ---- the writer thread ----
+
+    private void runWriter() {
+        try {
+            writeLoop();
+        } catch (Throwable t) {
+            // Not expected (database errors fail only their batch), but appenders must not wait forever.
+            log.error("event log writer died; the log is closed", t);
+            closed = true;
+            var left = new ArrayList<Append>();
+            queue.drainTo(left);
+            var failure = new EventLogException("the event log writer failed: " + t, t);
+            left.stream().filter(a -> a != STOP).forEach(a -> a.done().completeExceptionally(failure));
+        }
+    }
 
     private void writeLoop() {
         var batch = new ArrayList<Append>(options.maxBatch());

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,15 +32,15 @@ class AgentTranscriptTest {
     void floodFromARealAgentProcessLandsInTheLogInOrderAndVerbatim() throws Exception {
         String vendor = "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"fake-session-1\","
                 + "\"update\":{\"sessionUpdate\":\"_vendor/x\",\"n\":1.50,\"_meta\":{}}}}";
-        ObjectNode script = JSON.createObjectNode();
-        ArrayNode turn = script.putArray("turn");
-        turn.addObject().put("op", "updates").put("count", 5000);
-        turn.addObject().put("op", "line").put("text", vendor);
-        ObjectNode ask = turn.addObject().put("op", "request").put("method", "session/request_permission").putObject("params");
-        ask.put("sessionId", "fake-session-1").putArray("options");
+        ObjectNode ask = JSON.createObjectNode().put("sessionId", "fake-session-1");
+        ask.putArray("options");
+        var script = new FakeAgentScript()
+                .step(new FakeAgentScript.Updates(5000, List.of()))
+                .step(new FakeAgentScript.Line(vendor))
+                .step(new FakeAgentScript.Request("session/request_permission", ask));
 
         try (var log = new EventLog(TestDatabase.create(dir.resolve("corral.db")));
-                var agent = FakeAgentProcess.start(dir, script.toString())) {
+                var agent = FakeAgentProcess.start(dir, script.toJson())) {
             List<Event> seen = Collections.synchronizedList(new ArrayList<>());
             log.subscribe("S", 0, seen::add);
             var conn = agent.connect()

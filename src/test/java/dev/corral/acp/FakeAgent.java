@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Script (JSON): {@code {"hangInitialize":false, "firstId":1, "stopReason":"end_turn", "turn":[step...]}}.
  * Steps ({@code "op"}):
  * <ul>
- *   <li>{@code updates, count}: that many {@code agent_message_chunk} updates whose text is their index;
+ *   <li>{@code updates, count, kinds?}: that many updates whose content text is their index; their
+ *       {@code sessionUpdate} cycles through {@code kinds} (default {@code agent_message_chunk}), so unknown and
+ *       extension kinds such as {@code session_info_update} or {@code _vendor/x} can be flooded too;
  *   <li>{@code line, text}: writes the text as one line, exactly (garbage, or an exact message);
  *   <li>{@code bytes, base64}: writes those bytes then a newline (invalid UTF-8);
  *   <li>{@code oversized, bytes}: writes a JSON notification line of that many bytes;
@@ -124,9 +126,11 @@ public final class FakeAgent {
             switch (step.get("op").asText()) {
                 case "updates" -> {
                     int count = step.get("count").asInt();
+                    JsonNode kinds = step.path("kinds");
                     for (int i = 0; i < count; i++) {
+                        String kind = kinds.isEmpty() ? "agent_message_chunk" : kinds.get(i % kinds.size()).asText();
                         ObjectNode params = JSON.createObjectNode().put("sessionId", sessionId);
-                        ObjectNode update = params.putObject("update").put("sessionUpdate", "agent_message_chunk");
+                        ObjectNode update = params.putObject("update").put("sessionUpdate", kind);
                         update.putObject("content").put("type", "text").put("text", Integer.toString(i));
                         send(envelope().put("method", "session/update").set("params", params));
                     }

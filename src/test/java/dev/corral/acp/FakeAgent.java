@@ -38,8 +38,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code oversized, bytes}: writes a JSON notification line of that many bytes;
  *   <li>{@code notify, method, params}: sends a notification;
  *   <li>{@code request, method, params}: sends a request and waits for its answer;
+ *   <li>{@code awaitCancel}: waits for a {@code session/cancel} notification, then ends the turn as {@code cancelled};
+ *   <li>{@code stall}: never finishes the turn (it still reads and records stdin);
  *   <li>{@code crash}: exits with status 3 at once.
  * </ul>
+ * It also answers {@code session/load}, {@code session/set_mode} and {@code session/set_config_option} with
+ * {@code {}}, and every other request with -32601.
  */
 public final class FakeAgent {
 
@@ -50,6 +54,8 @@ public final class FakeAgent {
     private final AtomicLong nextId;
     private final Path record;
     private String sessionId = "fake-session-1";
+    private final CompletableFuture<JsonNode> cancelled = new CompletableFuture<>();
+    private volatile String stopReason;
 
     private FakeAgent(JsonNode script, Path record) {
         this.script = script;
@@ -73,6 +79,8 @@ public final class FakeAgent {
                 if (msg.has("method")) {
                     if (msg.has("id")) {
                         onRequest(msg);
+                    } else if (msg.get("method").asText().equals("session/cancel")) {
+                        cancelled.complete(msg);
                     }
                 } else if (msg.has("id")) {
                     var f = waiting.remove(msg.get("id").asLong());
@@ -103,10 +111,12 @@ public final class FakeAgent {
                 sessionId = script.path("sessionId").asText(sessionId);
                 answer(id, JSON.createObjectNode().put("sessionId", sessionId));
             }
+            case "session/load", "session/set_mode", "session/set_config_option" -> answer(id, JSON.createObjectNode());
             case "session/prompt" -> Thread.ofPlatform().start(() -> {
                 try {
+                    stopReason = script.path("stopReason").asText("end_turn");
                     playTurn();
-                    answer(id, JSON.createObjectNode().put("stopReason", script.path("stopReason").asText("end_turn")));
+                    answer(id, JSON.createObjectNode().put("stopReason", stopReason));
                 } catch (Exception e) {
                     e.printStackTrace();
                     System.exit(4);
@@ -154,6 +164,15 @@ public final class FakeAgent {
                     m.set("params", step.path("params"));
                     send(m);
                     answer.get();
+                }
+                case "stall" -> {
+                    System.err.println("fake agent: stalling mid-turn");
+                    new CompletableFuture<Void>().get();
+                }
+                case "awaitCancel" -> {
+                    cancelled.get();
+                    stopReason = "cancelled";
+                    return;
                 }
                 case "crash" -> {
                     synchronized (this) {

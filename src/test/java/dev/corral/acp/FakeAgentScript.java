@@ -33,6 +33,12 @@ final class FakeAgentScript {
     /** A request to the client; the agent waits for the answer. */
     record Request(String method, JsonNode params) implements Step {}
 
+    /** Wait for {@code session/cancel}, then end the turn with stopReason {@code cancelled}. */
+    record AwaitCancel() implements Step {}
+
+    /** Never finish the turn; keep reading stdin. */
+    record Stall() implements Step {}
+
     /** Exit with status 3 at once, mid-turn. */
     record Crash() implements Step {}
 
@@ -77,6 +83,8 @@ final class FakeAgentScript {
                 case Oversized o -> s.put("op", "oversized").put("bytes", o.bytes());
                 case Notify n -> s.put("op", "notify").put("method", n.method()).set("params", n.params());
                 case Request r -> s.put("op", "request").put("method", r.method()).set("params", r.params());
+                case AwaitCancel a -> s.put("op", "awaitCancel");
+                case Stall st -> s.put("op", "stall");
                 case Crash c -> s.put("op", "crash");
             }
         }

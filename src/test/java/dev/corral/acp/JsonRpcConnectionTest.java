@@ -313,6 +313,21 @@ class JsonRpcConnectionTest {
     }
 
     @Test
+    void cancelNotificationEndsTheTurnAsCancelled() throws Exception {
+        script.step(new Updates(2, List.of())).step(new FakeAgentScript.AwaitCancel());
+        conn = launch().start();
+
+        RpcCall prompt = prompt();
+        await().atMost(WAIT).until(() -> notes.size() == 2);
+        assertThat(prompt.isDone()).isFalse();
+        assertThat(conn.notify("session/cancel", JSON.createObjectNode().put("sessionId", "fake-session-1"))).isTrue();
+
+        assertThat(prompt.awaitResult().path("stopReason").asText()).isEqualTo("cancelled");
+        assertThat(agent.received()).last().satisfies(line ->
+                assertThat(JSON.readTree(line).path("method").asText()).isEqualTo("session/cancel"));
+    }
+
+    @Test
     void brokenPipeFailsPendingCallsAndReportsTheClose() throws Exception {
         var neverSpeaks = new java.io.PipedInputStream(new java.io.PipedOutputStream());
         var brokenPipe = new java.io.OutputStream() {

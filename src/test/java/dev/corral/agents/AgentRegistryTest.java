@@ -23,7 +23,7 @@ class AgentRegistryTest {
         AgentRegistry registry = AgentRegistry.bundled();
 
         assertThat(registry.all()).extracting(AgentEntry::id)
-                .containsExactly("claude", "codex", "gemini", "opencode", "qwen");
+                .containsExactly("claude", "codex", "gemini", "opencode", "qwen", "copilot");
         AgentEntry gemini = registry.get("gemini");
         assertThat(gemini.npx().packageSpec()).isEqualTo("@google/gemini-cli@" + gemini.version());
         assertThat(gemini.npx().args()).containsExactly("--acp");
@@ -59,7 +59,7 @@ class AgentRegistryTest {
         AgentRegistry registry = AgentRegistry.load(home);
 
         assertThat(registry.all()).extracting(AgentEntry::id)
-                .containsExactly("claude", "codex", "gemini", "opencode", "qwen", "mine");
+                .containsExactly("claude", "codex", "gemini", "opencode", "qwen", "copilot", "mine");
         assertThat(registry.get("claude").name()).isEqualTo("My Claude");
         assertThat(registry.get("claude").corral().credentialEnv()).isEmpty();
         AgentEntry mine = registry.get("mine");

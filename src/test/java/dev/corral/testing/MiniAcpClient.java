@@ -27,7 +27,7 @@ import java.util.function.Function;
  * The smallest ACP client that can drive a real agent over stdio in a test: newline-delimited JSON-RPC,
  * requests with a deadline, and handlers for the agent's requests. By default it allows the first
  * {@code allow_once} permission option and serves {@code fs/read_text_file} and {@code fs/write_text_file}
- * from the real file system. Everything received is recorded; stdout lines that are not JSON are kept apart.
+ * from the real file system; a missing file is ACP's "Resource not found" (-32002). Everything received is recorded; stdout lines that are not JSON are kept apart.
  * Not the product's ACP implementation: test scope only.
  */
 public final class MiniAcpClient implements AutoCloseable {
@@ -175,7 +175,9 @@ public final class MiniAcpClient implements AutoCloseable {
             try {
                 resp.set("result", JSON.valueToTree(h.apply(req.path("params"))));
             } catch (RuntimeException e) {
-                resp.putObject("error").put("code", -32603).put("message", String.valueOf(e.getMessage()));
+                boolean missing = e.getCause() instanceof java.nio.file.NoSuchFileException;
+                resp.putObject("error").put("code", missing ? -32002 : -32603)
+                        .put("message", (missing ? "Resource not found: " : "") + e.getMessage());
             }
         }
         send(resp);

@@ -27,6 +27,8 @@ public record SandboxSpec(String id, Path workspaceDir, Path homeDir, Path runDi
     public static final String HOME = "/home/corral";
     /** The workspace as seen inside. */
     public static final String WORKSPACE = "/workspace";
+    /** Where {@code CORRAL_HOME/agents} (installed agent packages) is mounted read-only inside. */
+    public static final String AGENTS = "/opt/corral/agents";
     /** Uid and gid of the sandbox user inside. */
     public static final int UID = 1000;
 

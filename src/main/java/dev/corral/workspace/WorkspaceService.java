@@ -181,8 +181,16 @@ public final class WorkspaceService implements AutoCloseable {
 
     /** Starts the sandbox; caller holds the lock. */
     private void startSandbox(Workspace w, Runtime rt) {
+        Path agents = settings.home().resolve("agents");
+        try {
+            Files.createDirectories(agents);
+        } catch (IOException e) {
+            throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot create " + agents + ": " + e.getMessage());
+        }
+        // Installed agents are visible read-only in every sandbox, at the same layout as on the host.
         var spec = new SandboxSpec(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"),
-                settings.home().resolve("run").resolve(w.id()), w.limits(), w.network(), Map.of(), Map.of());
+                settings.home().resolve("run").resolve(w.id()), w.limits(), w.network(),
+                Map.of(agents, SandboxSpec.AGENTS), Map.of());
         Sandbox sandbox = backend.create(spec);
         sandbox.start();
         rt.sandbox = sandbox;

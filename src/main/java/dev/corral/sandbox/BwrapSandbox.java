@@ -237,8 +237,19 @@ final class BwrapSandbox implements Sandbox {
 
     @Override
     public boolean signal(ProcessHandle launcher, String signal) {
-        // The launcher is nsenter on the host; the sandboxed program is its only child.
+        // The launcher is nsenter on the host; the sandboxed program is its only child. Right after a start the
+        // launcher may not have forked it yet: wait for it a little rather than report "already exited".
         Optional<ProcessHandle> target = launcher.children().findFirst();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (target.isEmpty() && launcher.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            target = launcher.children().findFirst();
+        }
         if (target.isEmpty()) return false;
         long pid = target.get().pid();
         if (!List.of("TERM", "KILL", "INT", "HUP", "QUIT", "USR1", "USR2").contains(signal)) {

@@ -98,7 +98,8 @@ public final class JsonRpcConnection implements AutoCloseable {
     }
 
     /**
-     * Sends a request and returns its call at once.
+     * Sends a request and returns its call. Returns as soon as the line is written; that can block while the
+     * agent's stdin pipe is full (the agent is not reading), and the deadline starts before the write.
      *
      * @param params the params object, or null to send none
      * @param deadline how long to wait for the answer, or null for no limit

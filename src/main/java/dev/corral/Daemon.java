@@ -4,6 +4,8 @@ import dev.corral.api.ApiServer;
 import dev.corral.auth.ApiToken;
 import dev.corral.config.CorralConfig;
 import dev.corral.sandbox.BwrapBackend;
+import dev.corral.secrets.CredentialVault;
+import dev.corral.secrets.MasterKey;
 import dev.corral.store.Database;
 import dev.corral.workspace.WorkspaceService;
 import java.io.IOException;
@@ -49,7 +51,8 @@ public final class Daemon implements AutoCloseable {
                 config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
         var workspaces = new WorkspaceService(settings, db, backend);
         workspaces.recover();
-        var api = new ApiServer(new ApiServer.Services(token, workspaces, backend.name(), backend.cgroupMode(), () -> {
+        var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
+        var api = new ApiServer(new ApiServer.Services(token, workspaces, vault, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;

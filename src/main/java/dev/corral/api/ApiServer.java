@@ -7,6 +7,7 @@ import static io.javalin.apibuilder.ApiBuilder.post;
 import static io.javalin.apibuilder.ApiBuilder.put;
 
 import dev.corral.auth.ApiToken;
+import dev.corral.secrets.CredentialVault;
 import dev.corral.workspace.WorkspaceService;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson;
@@ -25,8 +26,8 @@ public final class ApiServer implements AutoCloseable {
     private final Javalin app;
 
     /** What the API serves; one record so adding a capability does not grow the constructor. */
-    public record Services(ApiToken token, WorkspaceService workspaces, String sandboxBackend, String cgroups,
-                           Supplier<List<String>> warnings) {}
+    public record Services(ApiToken token, WorkspaceService workspaces, CredentialVault credentials,
+                           String sandboxBackend, String cgroups, Supplier<List<String>> warnings) {}
 
     public ApiServer(Services s) {
         var auth = new TokenAuth(s.token());
@@ -34,6 +35,7 @@ public final class ApiServer implements AutoCloseable {
         var ws = new WorkspaceRoutes(s.workspaces());
         var files = new FileRoutes(s.workspaces());
         var procs = new ProcessRoutes(s.workspaces());
+        var creds = new CredentialRoutes(s.credentials(), s.workspaces());
         app = Javalin.create(cfg -> {
             cfg.useVirtualThreads = true;
             cfg.showJavalinBanner = false;
@@ -47,6 +49,12 @@ public final class ApiServer implements AutoCloseable {
                 get("/api/v1/openapi.json", ctx -> {
                     InputStream in = ApiServer.class.getResourceAsStream("openapi.json");
                     ctx.contentType("application/json").result(in);
+                });
+                path("/api/v1/credentials", () -> {
+                    get(creds::list);
+                    post("rotate", creds::rotate);
+                    put("{agentId}", creds::put);
+                    delete("{agentId}", creds::delete);
                 });
                 path("/api/v1/workspaces", () -> {
                     post(ws::create);

@@ -50,7 +50,9 @@ public final class TestDaemon implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         return new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", cp, "dev.corral.Main"));
+                "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                // The daemon logs as in production (LOG_LEVEL, LOG_FORMAT), not with the tests' logback-test.xml.
+                "-Dlogback.configurationFile=logback.xml", "-cp", cp, "dev.corral.Main"));
     }
 
     private void launch(int wantedPort) {

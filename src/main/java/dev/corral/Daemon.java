@@ -1,5 +1,6 @@
 package dev.corral;
 
+import dev.corral.agents.AgentRegistry;
 import dev.corral.api.ApiServer;
 import dev.corral.auth.ApiToken;
 import dev.corral.config.CorralConfig;
@@ -50,6 +51,8 @@ public final class Daemon implements AutoCloseable {
         var settings = new WorkspaceService.Settings(home, config.sandbox().limits(), config.files().maxFileBytes(),
                 config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
         var workspaces = new WorkspaceService(settings, db, backend);
+        var registry = AgentRegistry.load(home);
+        workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
         workspaces.recover();
         var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
         var api = new ApiServer(new ApiServer.Services(token, workspaces, vault, backend.name(), backend.cgroupMode(), () -> {

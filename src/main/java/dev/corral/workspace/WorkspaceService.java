@@ -64,6 +64,7 @@ public final class WorkspaceService implements AutoCloseable {
     private final RepoCloner cloner;
     private final Map<String, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile java.util.function.Function<String, List<String>> agentEgress = agent -> List.of();
 
     /** What exists of a workspace while the daemon runs. */
     private static final class Runtime {
@@ -84,6 +85,11 @@ public final class WorkspaceService implements AutoCloseable {
 
     public void addListener(Listener l) {
         listeners.add(l);
+    }
+
+    /** Where the hosts an agent needs come from (its registry entry); they join the allow list in proxy mode. */
+    public void setAgentEgress(java.util.function.Function<String, List<String>> egress) {
+        this.agentEgress = egress;
     }
 
     /**
@@ -188,8 +194,14 @@ public final class WorkspaceService implements AutoCloseable {
             throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot create " + agents + ": " + e.getMessage());
         }
         // Installed agents are visible read-only in every sandbox, at the same layout as on the host.
+        NetworkPolicy network = w.network();
+        if (network.mode() == NetworkPolicy.Mode.PROXY && w.agent() != null) {
+            var allow = new ArrayList<>(network.allow());
+            allow.addAll(agentEgress.apply(w.agent()));
+            network = new NetworkPolicy(network.mode(), allow, network.forward());
+        }
         var spec = new SandboxSpec(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"),
-                settings.home().resolve("run").resolve(w.id()), w.limits(), w.network(),
+                settings.home().resolve("run").resolve(w.id()), w.limits(), network,
                 Map.of(agents, SandboxSpec.AGENTS), Map.of());
         Sandbox sandbox = backend.create(spec);
         sandbox.start();
@@ -503,8 +515,10 @@ public final class WorkspaceService implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw CorralException.badRequest("invalid_network", "network.mode must be none, proxy or host");
         }
-        if (mode == NetworkPolicy.Mode.PROXY) {
-            throw CorralException.badRequest("unsupported_network_mode", "network mode proxy is not available yet; use none (with forward) or host");
+        for (String host : n.allow() == null ? List.<String>of() : n.allow()) {
+            if (host == null || !host.matches("(\\*\\.)?[A-Za-z0-9.-]+(:\\d{1,5})?")) {
+                throw CorralException.badRequest("invalid_network", "network.allow entries are host, *.domain or host:port, got '" + host + "'");
+            }
         }
         var forward = new ArrayList<NetworkPolicy.Endpoint>();
         for (String f : n.forward() == null ? List.<String>of() : n.forward()) {

@@ -51,10 +51,11 @@ public final class Daemon implements AutoCloseable {
         var settings = new WorkspaceService.Settings(home, config.sandbox().limits(), config.files().maxFileBytes(),
                 config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
         var workspaces = new WorkspaceService(settings, db, backend);
+        var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
+        workspaces.setVault(vault);
         var registry = AgentRegistry.load(home);
         workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
         workspaces.recover();
-        var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
         var api = new ApiServer(new ApiServer.Services(token, workspaces, vault, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());

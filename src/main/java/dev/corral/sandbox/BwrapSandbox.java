@@ -100,7 +100,10 @@ final class BwrapSandbox implements Sandbox {
             relays.add(EgressProxy.start(spec.id(), run.resolve("fwd").resolve("proxy.sock"), spec.network().allow()));
             inside.put(EgressProxy.SANDBOX_PORT, "proxy.sock");
         }
-        if (!inside.isEmpty() && !Files.isExecutable(Path.of("/usr/bin/socat"))) {
+        if (spec.git() != null) {
+            relays.add(GitCredentialServer.start(spec.id(), run.resolve("fwd").resolve("git-credential.sock"), spec.git()));
+        }
+        if ((!inside.isEmpty() || spec.git() != null) && !Files.isExecutable(Path.of("/usr/bin/socat"))) {
             throw new SandboxStartException("network relays need socat inside the sandbox: install it (apt-get install socat)");
         }
 
@@ -233,6 +236,7 @@ final class BwrapSandbox implements Sandbox {
             env.put("NO_PROXY", "localhost,127.0.0.1,::1");
             env.put("no_proxy", "localhost,127.0.0.1,::1");
         }
+        if (spec.git() != null) env.putAll(GitCredentialServer.gitEnvironment());
         env.putAll(spec.env());
         return env;
     }

@@ -40,8 +40,33 @@ public final class CredentialVault {
     /** One agent's stored credentials as shown to clients: variable names and masked values. */
     public record Masked(String agentId, Map<String, String> env, Instant updatedAt) {}
 
+    private static final String GIT_PREFIX = "git.";
+
     /** Stores (replacing) the credentials of {@code agentId}. */
     public void put(String agentId, Map<String, String> env) {
+        if (agentId != null && agentId.startsWith(GIT_PREFIX)) {
+            throw CorralException.badRequest("invalid_agent", "agent ids starting with 'git.' are reserved");
+        }
+        store(agentId, env);
+    }
+
+    /** Stores a workspace's git credential (kept apart from agents' credentials; never listed). */
+    public void putGit(String workspaceId, dev.corral.sandbox.GitCredential git) {
+        store(GIT_PREFIX + workspaceId, Map.of("host", git.host(), "username", git.username(), "token", git.token()));
+    }
+
+    /** A workspace's git credential, if one is stored. */
+    public Optional<dev.corral.sandbox.GitCredential> git(String workspaceId) {
+        Map<String, String> env = env(GIT_PREFIX + workspaceId);
+        return env.isEmpty() ? Optional.empty()
+                : Optional.of(new dev.corral.sandbox.GitCredential(env.get("host"), env.get("username"), env.get("token")));
+    }
+
+    public void deleteGit(String workspaceId) {
+        delete(GIT_PREFIX + workspaceId);
+    }
+
+    private void store(String agentId, Map<String, String> env) {
         validate(agentId, env);
         byte[] nonce = new byte[12];
         RANDOM.nextBytes(nonce);
@@ -73,6 +98,7 @@ public final class CredentialVault {
     public List<Masked> list() {
         var out = new ArrayList<Masked>();
         for (Row r : rows()) {
+            if (r.agentId.startsWith(GIT_PREFIX)) continue;
             var masked = new LinkedHashMap<String, String>();
             open(r).forEach((k, v) -> masked.put(k, mask(v)));
             out.add(new Masked(r.agentId, masked, Instant.parse(r.updatedAt)));

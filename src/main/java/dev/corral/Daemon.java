@@ -3,6 +3,7 @@ package dev.corral;
 import dev.corral.agents.AgentRegistry;
 import dev.corral.api.ApiServer;
 import dev.corral.auth.ApiToken;
+import dev.corral.auth.JwtVerifier;
 import dev.corral.config.CorralConfig;
 import dev.corral.sandbox.BwrapBackend;
 import dev.corral.secrets.CredentialVault;
@@ -56,7 +57,7 @@ public final class Daemon implements AutoCloseable {
         var registry = AgentRegistry.load(home);
         workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
         workspaces.recover();
-        var api = new ApiServer(new ApiServer.Services(token, workspaces, vault, backend.name(), backend.cgroupMode(), () -> {
+        var api = new ApiServer(new ApiServer.Services(token, JwtVerifier.fromEnvironment(System.getenv()), workspaces, vault, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;

@@ -7,6 +7,7 @@ import static io.javalin.apibuilder.ApiBuilder.post;
 import static io.javalin.apibuilder.ApiBuilder.put;
 
 import dev.corral.auth.ApiToken;
+import dev.corral.auth.JwtVerifier;
 import dev.corral.secrets.CredentialVault;
 import dev.corral.workspace.WorkspaceService;
 import io.javalin.Javalin;
@@ -26,11 +27,18 @@ public final class ApiServer implements AutoCloseable {
     private final Javalin app;
 
     /** What the API serves; one record so adding a capability does not grow the constructor. */
-    public record Services(ApiToken token, WorkspaceService workspaces, CredentialVault credentials,
+    public record Services(ApiToken token, JwtVerifier jwt, WorkspaceService workspaces, CredentialVault credentials,
                            String sandboxBackend, String cgroups, Supplier<List<String>> warnings) {}
 
     public ApiServer(Services s) {
-        var auth = new TokenAuth(s.token());
+        var auth = new TokenAuth(s.token(), s.jwt(), origins(System.getenv()), RateLimits.fromEnvironment(System.getenv()),
+                id -> {
+                    try {
+                        return s.workspaces().get(id).id();
+                    } catch (dev.corral.CorralException e) {
+                        return id;
+                    }
+                });
         var health = new HealthRoutes(s.sandboxBackend(), s.cgroups(), s.warnings());
         var ws = new WorkspaceRoutes(s.workspaces());
         var files = new FileRoutes(s.workspaces());
@@ -101,6 +109,11 @@ public final class ApiServer implements AutoCloseable {
                     + ")\",\"code\":\"http_" + status + "\"}").getBytes(StandardCharsets.UTF_8));
             base.setHandled(true);
         }
+    }
+
+    private static List<String> origins(java.util.Map<String, String> env) {
+        String v = env.getOrDefault("CORRAL_ALLOWED_ORIGINS", "");
+        return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(o -> !o.isEmpty()).toList();
     }
 
     public ApiServer start(String host, int port) {

@@ -5,6 +5,8 @@ import dev.corral.auth.ApiToken;
 import dev.corral.config.CorralConfig;
 import dev.corral.sandbox.BwrapBackend;
 import dev.corral.store.Database;
+import dev.corral.pty.TerminalConfig;
+import dev.corral.workspace.Terminals;
 import dev.corral.workspace.WorkspaceService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,11 +51,14 @@ public final class Daemon implements AutoCloseable {
                 config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
         var workspaces = new WorkspaceService(settings, db, backend);
         workspaces.recover();
+        var terminals = new Terminals(workspaces, new TerminalConfig(config.terminals().ringBytes(),
+                config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()));
+        workspaces.addListener(terminals);
         var api = new ApiServer(new ApiServer.Services(token, workspaces, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;
-        }));
+        }, terminals));
         api.start(config.server().bind(), config.server().port());
         log.info("corral {} listening on http://{}:{} (home {}, sandbox bwrap, cgroups {})", Version.get(),
                 config.server().bind(), api.port(), home, backend.cgroupMode());

@@ -1,6 +1,5 @@
 package dev.corral.pty;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -21,10 +20,6 @@ public final class Subscription implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Subscription.class);
     private static final int CHUNK = 64 * 1024;
-    /** A chunk at least this big means bulk output is streaming (keystroke echoes are a few bytes). */
-    private static final int STREAMING = 1024;
-    /** While streaming, how long to let output gather before taking it, so it goes out in fewer, larger events. */
-    private static final long COALESCE_NANOS = 1_000_000;
 
     private final Terminal terminal;
     private final Viewer viewer;
@@ -82,7 +77,6 @@ public final class Subscription implements AutoCloseable {
         try {
             long pos = Math.min(Math.max(offset, ring.oldest()), ring.end());
             long replayEnd = ring.end();
-            int lastChunk = 0;
             viewer.onEvent(new TerminalEvent.Replay(pos, replayEnd));
             while (!closed) {
                 // Read the exit code before the end: the reader records it only after its last append.
@@ -93,20 +87,12 @@ public final class Subscription implements AutoCloseable {
                     replayEnd = end;
                     viewer.onEvent(new TerminalEvent.Replay(pos, end));
                 } else if (pos < end) {
-                    if (lastChunk >= STREAMING && end - pos < CHUNK && exit == null) {
-                        // Each send costs the same for 100 bytes as for 64 KiB; small reads of a bulk stream are
-                        // worth batching. Echoes (small chunks) are never delayed.
-                        Thread.sleep(Duration.ofNanos(COALESCE_NANOS));
-                        lastChunk = 0;
-                        continue;
-                    }
                     var slice = ring.read(pos, CHUNK);
                     if (slice.start() > pos) {
                         viewer.onEvent(new TerminalEvent.Replay(slice.start(), end));
                     }
                     viewer.onEvent(new TerminalEvent.Output(slice.start(), slice.bytes()));
                     pos = slice.end();
-                    lastChunk = slice.length();
                 } else if (exit != null) {
                     viewer.onEvent(new TerminalEvent.Exit(exit));
                     break;

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class Terminal implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Terminal.class);
-    private static final int READ_BUFFER = 64 * 1024;
+    private static final int READ_BUFFER = 16 * 1024;
     /** Input accepted but not yet written to the PTY, past which {@link #write} refuses more. */
     private static final long MAX_PENDING_INPUT = 1 << 20;
     private static final Duration KILL_AFTER = Duration.ofSeconds(2);
@@ -245,9 +245,9 @@ public final class Terminal implements AutoCloseable {
 
     private void pumpOutput() {
         var buffer = new byte[READ_BUFFER];
-        try (InputStream in = process.getInputStream()) {
+        try (InputStream in = MasterReader.of(process).orElseGet(process::getInputStream)) {
             int n;
-            while ((n = in.read(buffer)) >= 0) {
+            while ((n = in.read(buffer, 0, buffer.length)) >= 0) {
                 if (n > 0) {
                     ring.append(buffer, 0, n);
                     wakeViewers();

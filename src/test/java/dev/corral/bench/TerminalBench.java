@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * in-process (the ceiling), Corral's terminal WebSocket through the daemon (the shell in a bwrap sandbox), and
  * terminado (Jupyter's terminal server) on another loopback port. Output throughput of
  * {@code head -c N /dev/zero | base64}, and keystroke echo latency of single-byte round trips.
- * Usage: bench/run terminal [megabytes of zeros, default 64] [round trips, default 1000]
+ * Usage: bench/run terminal [megabytes of zeros, default 64] [round trips, default 1000] [rounds, default 3]
  */
 public final class TerminalBench {
     static final List<String> SHELL = List.of("/bin/bash", "--norc", "--noprofile");
@@ -40,92 +40,133 @@ public final class TerminalBench {
     /** One way of reaching a shell under a PTY: send keys, receive output. */
     interface Session extends AutoCloseable {
         void send(byte[] keys) throws Exception;
+
+        /** The process doing the serving, whose CPU time per MB is reported. */
+        ProcessHandle server();
+    }
+
+    /** A server under test, with its session and what was measured. */
+    static final class Contender {
+        final String name;
+        final Session session;
+        final Receiver rx;
+        final List<Double> mbPerSecond = new ArrayList<>();
+        final List<Double> cpuMsPerMb = new ArrayList<>();
+        final List<Double> echoMs = new ArrayList<>();
+        long bytes;
+        long chunks;
+
+        Contender(String name, Session session, Receiver rx) {
+            this.name = name;
+            this.session = session;
+            this.rx = rx;
+        }
+
+        double throughput() {
+            return Stats.of(name, mbPerSecond).median();
+        }
+
+        double cpu() {
+            return Stats.of(name, cpuMsPerMb).median();
+        }
+
+        Stats echo() {
+            return Stats.of(name, echoMs);
+        }
     }
 
     public static void main(String[] args) throws Exception {
         int mb = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int trips = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
-        String only = args.length > 2 ? args[2] : "all"; // local|corral|terminado: measure one, for profiling
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         Path tmp = Files.createTempDirectory("corral-term-bench");
         String producer = "head -c " + mb + "M /dev/zero | base64; echo BENCH-$((40+2))-END\n";
 
-        var results = new ArrayList<Result>();
-        var local = new Receiver();
-        if (only.equals("all") || only.equals("local")) try (var s = localSession(local)) {
-            results.add(measure("Corral PTY, read in-process (ceiling)", s, local, producer, trips));
-        }
-        if (only.equals("all") || only.equals("corral")) try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), Map.of("LOG_LEVEL", "WARN"))) {
+        try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), Map.of("LOG_LEVEL", "WARN"))) {
             Api api = daemon.api();
             String ws = api.createRunning(Api.json("name", "bench")).path("id").asText();
             var r = api.post("/api/v1/workspaces/" + ws + "/terminals",
                     Api.json("cols", 120, "rows", 40, "command", "exec " + String.join(" ", SHELL)));
             String tid = r.json().path("terminalId").asText();
+            var local = new Receiver();
             var corral = new Receiver();
-            try (var s = corralSession(daemon, ws, tid, corral)) {
-                results.add(measure("Corral WebSocket via daemon (bwrap sandbox)", s, corral, producer, trips));
+            var jupyter = new Receiver();
+            var contenders = List.of(
+                    new Contender("Corral PTY, read in-process (ceiling)", localSession(local), local),
+                    new Contender("Corral WebSocket via daemon (bwrap sandbox)", corralSession(daemon, ws, tid, corral), corral),
+                    new Contender("terminado (Jupyter) WebSocket", terminadoSession(jupyter), jupyter));
+            try {
+                for (var c : contenders) warmUp(c);
+                // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
+                for (int round = 0; round < rounds; round++) {
+                    for (var c : contenders) throughput(c, producer);
+                    for (var c : contenders) c.echoMs.addAll(echo(c.session, c.rx, trips / rounds));
+                }
+            } finally {
+                for (var c : contenders) c.session.close();
             }
-        }
-        var terminado = new Receiver();
-        if (only.equals("all") || only.equals("terminado")) try (var s = terminadoSession(terminado)) {
-            results.add(measure("terminado (Jupyter) WebSocket", s, terminado, producer, trips));
-        }
-
-        if (!only.equals("all")) {
-            results.forEach(x -> System.out.printf("%s: %.1f MB/s, %d output chunks (avg %d bytes), echo p50 %.3f p99 %.3f ms%n",
-                    x.name, x.mbPerSecond(), chunks(x), x.bytes / Math.max(1, chunks(x)), x.echo.median(), x.echo.percentile(99)));
-            return;
-        }
-        Result ceiling = results.get(0);
-        Result corral = results.get(1);
-        Result jupyter = results.get(2);
-        System.out.printf("%nproducer: head -c %dM /dev/zero | base64 (%,d bytes through the PTY); echo: %d single-byte round trips%n",
-                mb, corral.bytes, trips);
-        System.out.printf("%-44s %10s %12s %12s%n", "server", "MB/s", "echo p50 ms", "echo p99 ms");
-        for (var x : results) {
-            System.out.printf("%-44s %10.1f %12.3f %12.3f%n", x.name, x.mbPerSecond(), x.echo.median(), x.echo.percentile(99));
-        }
-        System.out.printf("%nCorral/terminado throughput: %.2fx (target >= 2x)%n", corral.mbPerSecond() / jupyter.mbPerSecond());
-        System.out.printf("ceiling/Corral throughput:   %.2fx (target <= 2x)%n", ceiling.mbPerSecond() / corral.mbPerSecond());
-        System.out.printf("Corral/terminado echo p99:   %.2fx (target <= 1x); p50 %.2fx%n",
-                corral.echo.percentile(99) / jupyter.echo.percentile(99), corral.echo.median() / jupyter.echo.median());
-    }
-
-    private static long chunks(Result r) {
-        return r.chunks;
-    }
-
-    record Result(String name, long bytes, double seconds, Stats echo, long chunks) {
-        double mbPerSecond() {
-            return bytes / seconds / 1e6;
+            report(contenders, mb, trips, rounds);
         }
     }
 
-    private static Result measure(String name, Session s, Receiver rx, String producer, int trips) throws Exception {
-        // Wait for a prompt, then warm up both paths a little.
-        rx.arm("$");
-        s.send("PS1='$ '\n".getBytes(StandardCharsets.US_ASCII));
-        rx.await(Duration.ofSeconds(30));
-        rx.arm("WARM-2-END");
-        s.send("head -c 2M /dev/zero | base64; echo WARM-$((1+1))-END\n".getBytes(StandardCharsets.US_ASCII));
-        rx.await(Duration.ofSeconds(120));
-        echo(s, rx, 200);
+    private static void report(List<Contender> all, int mb, int trips, int rounds) {
+        Contender ceiling = all.get(0);
+        Contender corral = all.get(1);
+        Contender jupyter = all.get(2);
+        System.out.printf("%nproducer: head -c %dM /dev/zero | base64 (%,d bytes through the PTY), %d rounds, median shown;"
+                + " echo: %d single-byte round trips each%n", mb, corral.bytes, rounds, trips / rounds * rounds);
+        System.out.printf("%-44s %8s %16s %12s %12s%n", "server", "MB/s", "server CPU ms/MB", "echo p50 ms", "echo p99 ms");
+        for (var x : all) {
+            System.out.printf("%-44s %8.1f %16.1f %12.3f %12.3f%n", x.name, x.throughput(), x.cpu(),
+                    x.echo().median(), x.echo().percentile(99));
+        }
+        System.out.printf("%nCorral/terminado throughput:  %.2fx (target >= 2x)%n", corral.throughput() / jupyter.throughput());
+        System.out.printf("ceiling/Corral throughput:    %.2fx (target <= 2x)%n", ceiling.throughput() / corral.throughput());
+        System.out.printf("Corral/terminado echo p99:    %.2fx (target <= 1x); p50 %.2fx%n",
+                corral.echo().percentile(99) / jupyter.echo().percentile(99), corral.echo().median() / jupyter.echo().median());
+        System.out.printf("terminado/Corral server CPU:  %.2fx per MB (the ceiling's figure is the whole bench JVM)%n",
+                jupyter.cpu() / corral.cpu());
+        for (var x : all) {
+            System.out.printf("  %s: MB/s per round %s, avg output chunk %,d bytes%n", x.name, x.mbPerSecond.stream()
+                    .map(v -> String.format("%.1f", v)).toList(), x.bytes / Math.max(1, x.chunks));
+        }
+    }
 
-        long before = rx.total();
-        long chunksBefore = rx.chunks();
-        rx.arm("BENCH-42-END");
+    private static long cpuNanos(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
+    /** Waits for a prompt, then exercises both paths a little. */
+    private static void warmUp(Contender c) throws Exception {
+        c.rx.arm("$");
+        c.session.send("PS1='$ '\n".getBytes(StandardCharsets.US_ASCII));
+        c.rx.await(Duration.ofSeconds(30));
+        c.rx.arm("WARM-2-END");
+        c.session.send("head -c 4M /dev/zero | base64; echo WARM-$((1+1))-END\n".getBytes(StandardCharsets.US_ASCII));
+        c.rx.await(Duration.ofSeconds(120));
+        echo(c.session, c.rx, 200);
+    }
+
+    private static void throughput(Contender c, String producer) throws Exception {
+        long before = c.rx.total();
+        long chunksBefore = c.rx.chunks();
+        c.rx.arm("BENCH-42-END");
+        long cpu0 = cpuNanos(c.session.server());
         long t0 = System.nanoTime();
-        s.send(producer.getBytes(StandardCharsets.US_ASCII));
-        rx.await(Duration.ofMinutes(10));
+        c.session.send(producer.getBytes(StandardCharsets.US_ASCII));
+        c.rx.await(Duration.ofMinutes(10));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        long bytes = rx.total() - before;
-        long chunks = rx.chunks() - chunksBefore;
-        var echo = echo(s, rx, trips);
-        System.out.printf("%s: %,d bytes in %.2f s%n", name, bytes, seconds);
-        return new Result(name, bytes, seconds, echo, chunks);
+        double cpuMs = (cpuNanos(c.session.server()) - cpu0) / 1e6;
+        long bytes = c.rx.total() - before;
+        c.bytes = bytes;
+        c.chunks += c.rx.chunks() - chunksBefore;
+        c.mbPerSecond.add(bytes / seconds / 1e6);
+        c.cpuMsPerMb.add(cpuMs / (bytes / 1e6));
+        System.out.printf("%s: %,d bytes in %.2f s%n", c.name, bytes, seconds);
     }
 
     /** Types 'x' and DEL alternately (the line stays short) and times each echo. */
-    private static Stats echo(Session s, Receiver rx, int trips) throws Exception {
+    private static List<Double> echo(Session s, Receiver rx, int trips) throws Exception {
         var samples = new ArrayList<Double>();
         for (int i = 0; i < trips; i++) {
             boolean type = i % 2 == 0;
@@ -136,7 +177,7 @@ public final class TerminalBench {
             samples.add((System.nanoTime() - t) / 1e6);
         }
         if (trips % 2 == 1) s.send(new byte[] {0x7f});
-        return Stats.of("echo", samples);
+        return samples;
     }
 
     /** Output sink that counts bytes and completes a waiter when a marker shows up. */
@@ -190,7 +231,7 @@ public final class TerminalBench {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("TERM", "xterm-256color");
         var terminal = Terminal.start("bench", new HostCommand(SHELL, env), TerminalSize.of(120, 40), "bench",
-                TerminalConfig.defaults());
+                TerminalConfig.defaults().withRingCapacity(256 << 20).withViewerLagBudget(256 << 20));
         var sub = terminal.attach(0, e -> {
             if (e instanceof TerminalEvent.Output o) rx.accept(o.bytes(), 0, o.bytes().length);
         });
@@ -198,6 +239,11 @@ public final class TerminalBench {
             @Override
             public void send(byte[] keys) {
                 terminal.write(keys);
+            }
+
+            @Override
+            public ProcessHandle server() {
+                return ProcessHandle.current();
             }
 
             @Override
@@ -209,6 +255,7 @@ public final class TerminalBench {
     }
 
     private static Session corralSession(TestDaemon daemon, String ws, String tid, Receiver rx) throws Exception {
+        long daemonPid = daemon.pid();
         String url = "ws://127.0.0.1:" + daemon.port() + "/api/v1/workspaces/" + ws + "/terminals/" + tid
                 + "?token=" + daemon.token();
         var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new WebSocket.Listener() {
@@ -226,6 +273,11 @@ public final class TerminalBench {
             @Override
             public synchronized void send(byte[] keys) {
                 socket.sendBinary(ByteBuffer.wrap(keys), true).join();
+            }
+
+            @Override
+            public ProcessHandle server() {
+                return ProcessHandle.of(daemonPid).orElseThrow();
             }
 
             @Override
@@ -277,6 +329,11 @@ public final class TerminalBench {
             public synchronized void send(byte[] keys) throws Exception {
                 String s = new String(keys, StandardCharsets.ISO_8859_1);
                 socket.sendText(JSON.writeValueAsString(List.of("stdin", s)), true).join();
+            }
+
+            @Override
+            public ProcessHandle server() {
+                return server.toHandle();
             }
 
             @Override

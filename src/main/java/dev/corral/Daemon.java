@@ -9,6 +9,8 @@ import dev.corral.sandbox.BwrapBackend;
 import dev.corral.secrets.CredentialVault;
 import dev.corral.secrets.MasterKey;
 import dev.corral.store.Database;
+import dev.corral.pty.TerminalConfig;
+import dev.corral.workspace.Terminals;
 import dev.corral.workspace.WorkspaceService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +59,11 @@ public final class Daemon implements AutoCloseable {
         var registry = AgentRegistry.load(home);
         workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
         workspaces.recover();
-        var api = new ApiServer(new ApiServer.Services(token, JwtVerifier.fromEnvironment(System.getenv()), workspaces, vault, backend.name(), backend.cgroupMode(), () -> {
+        var terminals = new Terminals(workspaces, new TerminalConfig(config.terminals().ringBytes(),
+                config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()));
+        workspaces.addListener(terminals);
+        var api = new ApiServer(new ApiServer.Services(token, JwtVerifier.fromEnvironment(System.getenv()), workspaces, vault,
+                terminals, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;

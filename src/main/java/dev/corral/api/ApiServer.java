@@ -2,13 +2,16 @@ package dev.corral.api;
 
 import static io.javalin.apibuilder.ApiBuilder.delete;
 import static io.javalin.apibuilder.ApiBuilder.get;
+import static io.javalin.apibuilder.ApiBuilder.patch;
 import static io.javalin.apibuilder.ApiBuilder.path;
 import static io.javalin.apibuilder.ApiBuilder.post;
 import static io.javalin.apibuilder.ApiBuilder.put;
+import static io.javalin.apibuilder.ApiBuilder.ws;
 
 import dev.corral.auth.ApiToken;
 import dev.corral.auth.JwtVerifier;
 import dev.corral.secrets.CredentialVault;
+import dev.corral.workspace.Terminals;
 import dev.corral.workspace.WorkspaceService;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson;
@@ -28,7 +31,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the API serves; one record so adding a capability does not grow the constructor. */
     public record Services(ApiToken token, JwtVerifier jwt, WorkspaceService workspaces, CredentialVault credentials,
-                           String sandboxBackend, String cgroups, Supplier<List<String>> warnings) {}
+                           Terminals terminals, String sandboxBackend, String cgroups, Supplier<List<String>> warnings) {}
 
     public ApiServer(Services s) {
         var auth = new TokenAuth(s.token(), s.jwt(), origins(System.getenv()), RateLimits.fromEnvironment(System.getenv()),
@@ -44,6 +47,7 @@ public final class ApiServer implements AutoCloseable {
         var files = new FileRoutes(s.workspaces());
         var procs = new ProcessRoutes(s.workspaces());
         var creds = new CredentialRoutes(s.credentials(), s.workspaces());
+        var terms = new TerminalRoutes(s.terminals());
         app = Javalin.create(cfg -> {
             cfg.useVirtualThreads = true;
             cfg.showJavalinBanner = false;
@@ -87,6 +91,13 @@ public final class ApiServer implements AutoCloseable {
                         post("processes/{pid}/signal", procs::signal);
                         get("processes/{pid}/wait", procs::await);
                         get("processes/{pid}/output", procs::output);
+                        post("terminals", terms::create);
+                        get("terminals", terms::list);
+                        get("terminals/{tid}", terms::get);
+                        patch("terminals/{tid}", terms::rename);
+                        post("terminals/{tid}", terms::rename);
+                        delete("terminals/{tid}", terms::delete);
+                        ws("terminals/{tid}", terms.socket());
                     });
                 });
             });
@@ -94,6 +105,8 @@ public final class ApiServer implements AutoCloseable {
         app.before("/api/*", ctx -> {
             if (!ctx.path().equals("/api/v1/openapi.json")) auth.check(ctx);
         });
+        // WebSocket upgrades skip the HTTP before-handlers; an unauthenticated upgrade is answered 401.
+        app.wsBeforeUpgrade("/api/*", auth::check);
         ErrorMapping.install(app);
     }
 

@@ -1,6 +1,11 @@
 package dev.corral;
 
+import dev.corral.acp.EventLog;
+import dev.corral.acp.SessionHost;
+import dev.corral.agents.AgentInstaller;
+import dev.corral.agents.AgentRegistry;
 import dev.corral.api.ApiServer;
+import dev.corral.api.SessionRoutes;
 import dev.corral.auth.ApiToken;
 import dev.corral.config.CorralConfig;
 import dev.corral.sandbox.BwrapBackend;
@@ -27,6 +32,8 @@ public final class Daemon implements AutoCloseable {
     private final WorkspaceService workspaces;
     private final ApiServer api;
     private final ApiToken token;
+    private EventLog events;
+    private SessionHost sessions;
 
     private Daemon(CorralConfig config, Database db, WorkspaceService workspaces, ApiServer api, ApiToken token) {
         this.config = config;
@@ -49,15 +56,24 @@ public final class Daemon implements AutoCloseable {
                 config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
         var workspaces = new WorkspaceService(settings, db, backend);
         workspaces.recover();
+        var events = new EventLog(db.dataSource());
+        var registry = AgentRegistry.load(home);
+        var installer = new AgentInstaller(home);
+        var sessions = new SessionHost(home, db, events, workspaces, registry, installer, System.getenv());
+        sessions.recover();
         var api = new ApiServer(new ApiServer.Services(token, workspaces, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;
         }));
+        SessionRoutes.mount(api.app(), token, sessions, registry, installer);
         api.start(config.server().bind(), config.server().port());
         log.info("corral {} listening on http://{}:{} (home {}, sandbox bwrap, cgroups {})", Version.get(),
                 config.server().bind(), api.port(), home, backend.cgroupMode());
-        return new Daemon(config, db, workspaces, api, token);
+        var daemon = new Daemon(config, db, workspaces, api, token);
+        daemon.events = events;
+        daemon.sessions = sessions;
+        return daemon;
     }
 
     public int port() {
@@ -77,7 +93,9 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         log.info("shutting down");
         api.close();
+        sessions.close();
         workspaces.close();
+        events.close();
         db.close();
     }
 

@@ -210,4 +210,72 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         String received = api.sh(ws, "cat " + RECORD).path("stdout").asText();
         assertThat(received).contains("\"method\":\"session/load\"");
     }
+
+    @Test
+    void theWebSocketReplaysThenStreamsLiveWithoutGapsAndTakesPromptsAndAnswers() throws Exception {
+        String ws = api.createRunning(json("name", "socket")).path("id").asText();
+        var script = new FakeAgentScript()
+                .step(new FakeAgentScript.Updates(200, List.of("agent_message_chunk", "plan")))
+                .step(new FakeAgentScript.Request("session/request_permission", JSON.readTree("""
+                        {"sessionId":"fake-session-1","toolCall":{"toolCallId":"t1","kind":"edit","title":"write"},
+                         "options":[{"optionId":"ok","kind":"allow_once","name":"OK"}]}""")))
+                .step(new FakeAgentScript.Updates(200, List.of()));
+        String sid = session(ws, script, "");
+        String base = daemon.url().replace("http", "ws") + "/api/v1/sessions/" + sid + "/ws";
+
+        // Without the token the upgrade is refused.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SessionSocketClient.connect(base))
+                .hasRootCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
+                .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) rootCause(e)).getResponse().statusCode())
+                        .isEqualTo(401));
+
+        try (var early = SessionSocketClient.connect(base + "?token=" + daemon.token())) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> early.events().size() >= 2); // starting, ready
+            early.send("{\"type\":\"prompt\",\"text\":\"over the socket\"}");
+            JsonNode perm = await().atMost(Duration.ofSeconds(60)).until(() -> early.events().stream()
+                    .filter(e -> e.path("type").asText().equals("permission_request")).findFirst(), java.util.Optional::isPresent).get();
+            early.send("{\"type\":\"permission\",\"requestId\":\"" + perm.path("data").path("requestId").asText()
+                    + "\",\"optionId\":\"ok\"}");
+            await().atMost(Duration.ofSeconds(60)).until(() -> early.events().stream()
+                    .anyMatch(e -> e.path("type").asText().equals("turn_end")));
+            assertThat(early.replies()).extracting(r -> r.path("reply").asText()).containsExactly("prompt", "ok");
+            List<JsonNode> seen = early.events();
+            for (int i = 0; i < seen.size(); i++) assertThat(seen.get(i).path("seq").asLong()).isEqualTo(i + 1);
+            assertThat(seen).hasSize(events(sid).size());
+
+            // A late viewer asking after seq 100 gets exactly the rest, in order.
+            try (var late = SessionSocketClient.connect(base + "?after=100&token=" + daemon.token())) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> late.events().size() == seen.size() - 100);
+                assertThat(late.events().getFirst().path("seq").asLong()).isEqualTo(101);
+                assertThat(late.events().getLast().path("type").asText()).isEqualTo("turn_end");
+            }
+        }
+        try (var unknown = SessionSocketClient.connect(daemon.url().replace("http", "ws")
+                + "/api/v1/sessions/ses-nope/ws?token=" + daemon.token())) {
+            assertThat(unknown.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4404);
+        }
+    }
+
+    @Test
+    void agentsAreListedWithTheirInstallState() {
+        JsonNode agents = api.get("/api/v1/agents").json();
+        JsonNode fake = null;
+        for (JsonNode a : agents) if (a.path("id").asText().equals("fake")) fake = a;
+        assertThat(fake).isNotNull();
+        assertThat(fake.path("installed").asBoolean()).isTrue();
+        assertThat(fake.path("credentialEnv").get(0).asText()).isEqualTo("FAKE_AGENT_KEY");
+        for (JsonNode a : agents) {
+            if (a.path("id").asText().equals("claude")) assertThat(a.path("egress").toString()).contains("api.anthropic.com");
+        }
+        assertThat(api.post("/api/v1/agents/fake/install", null).json().path("installed").asBoolean()).isTrue();
+        assertThat(api.post("/api/v1/agents/nope/install", null).status()).isEqualTo(404);
+        assertThat(api.post("/api/v1/workspaces/nope/sessions", "{\"agent\":\"fake\"}").status()).isEqualTo(404);
+        assertThat(api.post("/api/v1/workspaces/nope/sessions", "{\"agnt\":\"fake\"}").status()).isEqualTo(400);
+        assertThat(api.get("/api/v1/sessions/ses-nope/events").status()).isEqualTo(404);
+    }
+
+    static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null) t = t.getCause();
+        return t;
+    }
 }

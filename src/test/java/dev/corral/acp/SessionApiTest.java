@@ -225,9 +225,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
 
         // Without the token the upgrade is refused.
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SessionSocketClient.connect(base))
-                .hasRootCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
-                .satisfies(e -> assertThat(((java.net.http.WebSocketHandshakeException) rootCause(e)).getResponse().statusCode())
-                        .isEqualTo(401));
+                .hasCauseInstanceOf(java.net.http.WebSocketHandshakeException.class)
+                .hasStackTraceContaining("status code 401");
 
         try (var early = SessionSocketClient.connect(base + "?token=" + daemon.token())) {
             await().atMost(Duration.ofSeconds(10)).until(() -> early.events().size() >= 2); // starting, ready
@@ -272,10 +271,5 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.post("/api/v1/workspaces/nope/sessions", "{\"agent\":\"fake\"}").status()).isEqualTo(404);
         assertThat(api.post("/api/v1/workspaces/nope/sessions", "{\"agnt\":\"fake\"}").status()).isEqualTo(400);
         assertThat(api.get("/api/v1/sessions/ses-nope/events").status()).isEqualTo(404);
-    }
-
-    static Throwable rootCause(Throwable t) {
-        while (t.getCause() != null) t = t.getCause();
-        return t;
     }
 }

@@ -26,7 +26,7 @@ final class SandboxedFakeAgent {
             Files.writeString(corralHome.resolve("agents.json"), """
                     [{"id": "fake", "name": "Fake agent", "version": "1.0.0", "description": "FakeAgent from the tests",
                       "distribution": {"npx": {"package": "fake-agent@1.0.0", "args": []}},
-                      "corral": {"bin": "fake-agent", "credentialEnv": ["FAKE_AGENT_KEY"], "initTimeoutSeconds": 30,
+                      "corral": {"bin": "fake-agent", "credentialEnv": ["FAKE_AGENT_KEY"], "initTimeoutSeconds": 10,
                                  "exitsOnStdinEof": true, "defaultEnv": {"FAKE_DEFAULT": "1"}}}]
                     """);
             Path dir = corralHome.resolve("agents").resolve(ID).resolve(VERSION);
@@ -48,7 +48,7 @@ final class SandboxedFakeAgent {
             String inside = "/opt/corral/agents/" + ID + "/" + VERSION + "/lib";
             Path bin = dir.resolve("node_modules/.bin/fake-agent");
             Files.createDirectories(bin.getParent());
-            Files.writeString(bin, "#!/bin/sh\nexec " + java + " -Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m"
+            Files.writeString(bin, "#!/bin/sh\nexec " + java + " -Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx160m"
                     + " -cp '" + inside + "/classes:" + inside + "/*' dev.corral.acp.FakeAgent \"$@\"\n");
             Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.writeString(dir.resolve(".corral-install.json"), "{\"id\":\"fake\",\"version\":\"1.0.0\"}");

@@ -272,4 +272,80 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.post("/api/v1/workspaces/nope/sessions", "{\"agnt\":\"fake\"}").status()).isEqualTo(400);
         assertThat(api.get("/api/v1/sessions/ses-nope/events").status()).isEqualTo(404);
     }
+
+    @Test
+    void cancelEndsTheTurnAndAnswersHeldPermissionsCancelled() throws Exception {
+        String ws = api.createRunning(json("name", "cancel")).path("id").asText();
+        var script = new FakeAgentScript()
+                .step(new FakeAgentScript.Request("session/request_permission", JSON.readTree("""
+                        {"sessionId":"fake-session-1","toolCall":{"toolCallId":"t1","kind":"execute","title":"sleep"},
+                         "options":[{"optionId":"ok","kind":"allow_once","name":"OK"}]}""")))
+                .step(new FakeAgentScript.AwaitCancel());
+        String sid = session(ws, script, "");
+        api.post("/api/v1/sessions/" + sid + "/prompt", json("text", "wait"));
+        awaitEvent(sid, "permission_request", 1);
+        assertThat(api.post("/api/v1/sessions/" + sid + "/cancel", null).status()).isEqualTo(204);
+        List<JsonNode> events = awaitEvent(sid, "turn_end", 1);
+        assertGapFree(events);
+        JsonNode response = events.stream().filter(e -> e.path("type").asText().equals("permission_response")).findFirst().orElseThrow();
+        assertThat(response.path("data").path("outcome").asText()).isEqualTo("cancelled");
+        assertThat(events.getLast().path("data").path("stopReason").asText()).isEqualTo("cancelled");
+        assertThat(api.sh(ws, "cat " + RECORD).path("stdout").asText()).contains("\"method\":\"session/cancel\"");
+    }
+
+    @Test
+    void garbageInvalidUtf8AndOversizedLinesBecomeErrorEventsAndTheTurnGoesOn() throws Exception {
+        String ws = api.createRunning(json("name", "garbage")).path("id").asText();
+        byte[] badUtf8 = "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"fake-session-1\",\"update\":{\"sessionUpdate\":\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":\"a?b\"}}}}"
+                .getBytes(StandardCharsets.UTF_8);
+        badUtf8[new String(badUtf8, StandardCharsets.UTF_8).indexOf("a?b") + 1] = (byte) 0xff;
+        var script = new FakeAgentScript()
+                .step(new FakeAgentScript.Line("Starting up... not JSON"))
+                .step(new FakeAgentScript.Bytes(badUtf8))
+                .step(new FakeAgentScript.Oversized(17 * 1024 * 1024))
+                .step(new FakeAgentScript.Updates(1, List.of()));
+        String sid = session(ws, script, "");
+        Api.Response r = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "noise"));
+        assertThat(r.json().path("stopReason").asText()).isEqualTo("end_turn");
+        List<JsonNode> events = events(sid);
+        assertGapFree(events);
+        assertThat(types(events)).containsExactly("agent_state", "agent_state", "user_prompt", "error", "error",
+                "session_update", "error", "session_update", "turn_end");
+        assertThat(events.get(3).path("data").path("kind").asText()).isEqualTo("stdout_garbage");
+        assertThat(events.get(4).path("data").path("kind").asText()).isEqualTo("invalid_utf8");
+        assertThat(events.get(5).path("data").path("update").path("content").path("text").asText()).isEqualTo("a\uFFFDb");
+        assertThat(events.get(6).path("data").path("kind").asText()).isEqualTo("oversized_line");
+    }
+
+    @Test
+    void aHangingInitializeFailsTheCreateWithTheAgentsStderr() throws Exception {
+        String ws = api.createRunning(json("name", "hang")).path("id").asText();
+        assertThat(api.put("/api/v1/workspaces/" + ws + "/files/.fake/script.json",
+                new FakeAgentScript().withHangInInitialize().toJson().getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(200);
+        Api.Response r = api.post("/api/v1/workspaces/" + ws + "/sessions",
+                "{\"agent\":\"fake\",\"args\":[\"" + SCRIPT + "\",\"" + RECORD + "\"]}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(503);
+        assertThat(r.json().path("code").asText()).isEqualTo("agent_start_failed");
+        assertThat(r.json().path("error").asText()).contains("initialize").contains("hanging in initialize");
+        JsonNode session = api.get("/api/v1/workspaces/" + ws + "/sessions").json().get(0);
+        assertThat(session.path("state").asText()).isEqualTo("crashed");
+        List<JsonNode> events = events(session.path("id").asText());
+        assertThat(types(events)).containsExactly("agent_state", "agent_state");
+        assertThat(events.get(1).path("data").path("stderr").toString()).contains("hanging in initialize");
+    }
+
+    @Test
+    void stopEndsTheAgentAndDeleteRemovesTheSession() throws Exception {
+        String ws = api.createRunning(json("name", "stopdel")).path("id").asText();
+        String sid = session(ws, new FakeAgentScript(), "");
+        Api.Response stopped = api.post("/api/v1/sessions/" + sid + "/stop", null);
+        assertThat(stopped.json().path("state").asText()).isEqualTo("stopped");
+        List<JsonNode> events = await().atMost(Duration.ofSeconds(20)).until(() -> events(sid),
+                l -> l.getLast().path("data").path("state").asText().equals("stopped"));
+        assertGapFree(events);
+        assertThat(api.sh(ws, "pgrep -f 'dev[.]corral[.]acp[.]FakeAgent' || true").path("stdout").asText()).isBlank();
+        assertThat(api.delete("/api/v1/sessions/" + sid).status()).isEqualTo(204);
+        assertThat(api.get("/api/v1/sessions/" + sid).status()).isEqualTo(404);
+        assertThat(api.get("/api/v1/workspaces/" + ws + "/sessions").json()).isEmpty();
+    }
 }

@@ -510,7 +510,7 @@ public final class SessionHost implements AutoCloseable {
         AgentSession a = l == null ? null : l.agent;
         return new SessionView(r.id(), r.workspaceId(), r.agent(), r.state(), r.acpSessionId(), r.modeId(), r.model(),
                 caps.path("permissionPolicy").asText("ask"), caps.get("modes"), caps.get("configOptions"), caps.get("models"),
-                caps.get("agentCapabilities"), caps.get("agentInfo"), a == null ? Map.of() : a.pendingPermissions(),
+                caps.get("agentCapabilities"), caps.get("agentInfo"), a == null ? Map.of() : a.pendingPermissions(), events.lastSeq(r.id()),
                 r.createdAt(), r.updatedAt());
     }
 

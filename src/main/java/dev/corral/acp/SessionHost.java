@@ -29,6 +29,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,23 @@ public final class SessionHost implements AutoCloseable {
     private final Path agentsDir;
     private final Map<String, String> daemonEnv;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("agent-restarts").daemon().factory());
+    private volatile RestartPolicy restartPolicy = RestartPolicy.DEFAULTS;
+
+    /**
+     * How a crashed agent is started again: after {@code initialBackoff}, doubling up to {@code maxBackoff}, at most
+     * {@code maxAttempts} times in a row (an agent that stayed up for {@code maxBackoff} counts as recovered). After
+     * that the session stays crashed until the next prompt.
+     */
+    public record RestartPolicy(Duration initialBackoff, Duration maxBackoff, int maxAttempts) {
+        public static final RestartPolicy DEFAULTS = new RestartPolicy(Duration.ofSeconds(1), Duration.ofSeconds(60), 5);
+
+        Duration delay(int attempt) {
+            long ms = initialBackoff.toMillis() << Math.min(attempt - 1, 20);
+            return Duration.ofMillis(Math.min(ms, maxBackoff.toMillis()));
+        }
+    }
 
     /** What exists of a session while the daemon runs. */
     private static final class Live {
@@ -78,6 +97,8 @@ public final class SessionHost implements AutoCloseable {
         volatile PermissionPolicy policy = PermissionPolicy.ASK;
         volatile Map<String, String> requestEnv = Map.of();
         volatile String stopReason;
+        volatile int restartAttempts;
+        volatile long readyAtNanos;
 
         Live(String id) {
             this.id = id;
@@ -327,6 +348,7 @@ public final class SessionHost implements AutoCloseable {
             }
             l.turns.shutdownNow();
         }
+        restarts.shutdownNow();
     }
 
     // ---- agent processes ----
@@ -405,6 +427,7 @@ public final class SessionHost implements AutoCloseable {
             store.setStarted(id, a.acpSessionId(), merged.toString());
             l.agent = a;
             l.stopReason = null;
+            l.readyAtNanos = System.nanoTime();
             store.setState(id, "ready");
             appendState(id, "ready", null, null, null);
             if (reattach && rec.modeId() != null) setModeOn(a, id, rec.modeId());
@@ -436,6 +459,47 @@ public final class SessionHost implements AutoCloseable {
         } else {
             store.setState(l.id, "crashed");
             appendState(l.id, "crashed", "the agent exited" + (code == null ? "" : " with status " + code), code, stderr);
+            if (System.nanoTime() - l.readyAtNanos > restartPolicy.maxBackoff().toNanos()) l.restartAttempts = 0;
+            scheduleRestart(l);
+        }
+    }
+
+    /** Uses another restart policy (tests, configuration). */
+    public SessionHost withRestartPolicy(RestartPolicy policy) {
+        this.restartPolicy = policy;
+        return this;
+    }
+
+    private void scheduleRestart(Live l) {
+        int attempt = ++l.restartAttempts;
+        RestartPolicy policy = restartPolicy;
+        if (attempt > policy.maxAttempts()) {
+            log.warn("session {}: agent crashed {} times in a row; not restarting until the next prompt", l.id, attempt - 1);
+            l.restartAttempts = 0;
+            return;
+        }
+        Duration delay = policy.delay(attempt);
+        store.setState(l.id, "restarting");
+        ObjectNode d = JsonRpcConnection.JSON.createObjectNode().put("state", "restarting").put("attempt", attempt)
+                .put("delayMs", delay.toMillis());
+        events.append(l.id, EventType.AGENT_STATE, d.toString());
+        restarts.schedule(() -> Thread.ofVirtual().name("restart-" + l.id).start(() -> restart(l)),
+                delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void restart(Live l) {
+        if (!live.containsKey(l.id)) return;
+        l.lock.lock();
+        try {
+            AgentSession a = l.agent;
+            if (a != null && a.isAlive()) return; // a prompt started it meanwhile
+            if (!store.get(l.id).map(r -> r.state().equals("restarting")).orElse(false)) return; // stopped meanwhile
+            startAgent(l, record(l.id), true);
+        } catch (CorralException e) {
+            log.info("session {}: restart failed: {}", l.id, e.getMessage());
+            scheduleRestart(l);
+        } finally {
+            l.lock.unlock();
         }
     }
 

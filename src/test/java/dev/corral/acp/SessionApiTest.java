@@ -190,23 +190,26 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
-    void aCrashIsRecordedAndTheNextPromptRestartsTheAgentWithSessionLoad() throws Exception {
+    void aCrashIsRecordedAndTheAgentRestartsWithBackoffAndSessionLoad() throws Exception {
         String ws = api.createRunning(json("name", "crash")).path("id").asText();
         String sid = session(ws, new FakeAgentScript().step(new FakeAgentScript.Updates(2, List.of())).step(new FakeAgentScript.Crash()), "");
         Api.Response r = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "crash now", "deliveryId", "c-1"));
         assertThat(r.json().path("stopReason").asText()).isEqualTo("error");
         assertThat(api.get("/api/v1/sessions/" + sid + "/deliveries/c-1").json().path("state").asText()).isEqualTo("ambiguous");
-        List<JsonNode> events = await().atMost(Duration.ofSeconds(30)).until(() -> events(sid),
-                l -> l.stream().anyMatch(e -> e.path("data").path("state").asText().equals("crashed")));
+
+        // Restarted on its own after the backoff, reattached to the same ACP session with session/load.
+        List<JsonNode> events = await().atMost(Duration.ofSeconds(60)).until(() -> events(sid),
+                l -> l.stream().filter(e -> e.path("data").path("state").asText().equals("ready")).count() == 2);
+        assertGapFree(events);
+        List<String> states = events.stream().filter(e -> e.path("type").asText().equals("agent_state"))
+                .map(e -> e.path("data").path("state").asText()).toList();
+        assertThat(states).containsExactly("starting", "ready", "crashed", "restarting", "starting", "ready");
         JsonNode crashed = events.stream().filter(e -> e.path("data").path("state").asText().equals("crashed")).findFirst().orElseThrow();
         assertThat(crashed.path("data").path("exitCode").asInt()).isEqualTo(3);
-        assertThat(api.get("/api/v1/sessions/" + sid).json().path("state").asText()).isEqualTo("crashed");
-
-        // The next prompt starts the agent again and reattaches with session/load (the script crashes again: fine).
-        api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "again"));
-        List<JsonNode> after = events(sid);
-        assertGapFree(after);
-        assertThat(after.stream().filter(e -> e.path("data").path("state").asText().equals("ready")).count()).isEqualTo(2);
+        JsonNode restarting = events.stream().filter(e -> e.path("data").path("state").asText().equals("restarting")).findFirst().orElseThrow();
+        assertThat(restarting.path("data").path("attempt").asInt()).isEqualTo(1);
+        assertThat(types(events)).containsSubsequence("user_prompt", "session_update", "session_update", "error", "turn_end");
+        assertThat(api.get("/api/v1/sessions/" + sid).json().path("state").asText()).isEqualTo("ready");
         String received = api.sh(ws, "cat " + RECORD).path("stdout").asText();
         assertThat(received).contains("\"method\":\"session/load\"");
     }

@@ -35,7 +35,11 @@ final class PromptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ApiClient api = client.client();
-        JsonNode session = CliSessions.resolve(api, id, agent, true);
+        return run(api, CliSessions.resolve(api, id, agent, true), String.join(" ", text), yes);
+    }
+
+    /** Sends {@code text} to {@code session} and streams the turn; returns the exit code (1 if the turn failed). */
+    static int run(ApiClient api, JsonNode session, String text, boolean yes) throws Exception {
         String sid = session.path("id").asText();
         String deliveryId = "cli-" + UUID.randomUUID();
         var printer = new TranscriptPrinter(System.out, System.err);
@@ -49,7 +53,7 @@ final class PromptCommand implements Callable<Integer> {
         });
         try (EventSocket socket = EventSocket.open(api, sid, session.path("lastSeq").asLong(0))) {
             ObjectNode prompt = ApiClient.JSON.createObjectNode().put("type", "prompt")
-                    .put("text", String.join(" ", text)).put("deliveryId", deliveryId);
+                    .put("text", text).put("deliveryId", deliveryId);
             socket.send(prompt);
             Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
             boolean mine = false;
@@ -62,7 +66,7 @@ final class PromptCommand implements Callable<Integer> {
                 JsonNode data = frame.path("data");
                 if (type.equals("user_prompt") && deliveryId.equals(data.path("deliveryId").asText())) mine = true;
                 printer.print(frame);
-                if (type.equals("permission_request") && mine) socket.send(answer(data, console));
+                if (type.equals("permission_request") && mine) socket.send(answer(data, console, yes));
                 if (type.equals("turn_end") && deliveryId.equals(data.path("deliveryId").asText())) {
                     printer.finish();
                     return "error".equals(data.path("stopReason").asText()) ? 1 : 0;
@@ -77,7 +81,7 @@ final class PromptCommand implements Callable<Integer> {
         }
     }
 
-    private ObjectNode answer(JsonNode request, BufferedReader console) throws java.io.IOException {
+    private static ObjectNode answer(JsonNode request, BufferedReader console, boolean yes) throws java.io.IOException {
         ObjectNode reply = ApiClient.JSON.createObjectNode().put("type", "permission")
                 .put("requestId", request.path("requestId").asText());
         JsonNode options = request.path("options");

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
  * starts it inside workspace sandboxes like any agent: {@code agents.json} names it, and
  * {@code agents/fake/1.0.0} holds the install marker, {@code node_modules/.bin/fake-agent} (a shell script running
  * this JVM's java, visible in the sandbox under the read-only {@code /usr}), the FakeAgent classes and Jackson.
- * Sessions pass the script and record paths as {@code args}.
+ * By default it plays {@code /workspace/.fake/script.json} and records to {@code /home/corral/received.jsonl}.
  */
 final class SandboxedFakeAgent {
     static final String ID = "fake";
@@ -25,7 +25,8 @@ final class SandboxedFakeAgent {
             Files.createDirectories(corralHome);
             Files.writeString(corralHome.resolve("agents.json"), """
                     [{"id": "fake", "name": "Fake agent", "version": "1.0.0", "description": "FakeAgent from the tests",
-                      "distribution": {"npx": {"package": "fake-agent@1.0.0", "args": []}},
+                      "distribution": {"npx": {"package": "fake-agent@1.0.0",
+                                              "args": ["/workspace/.fake/script.json", "/home/corral/received.jsonl"]}},
                       "corral": {"bin": "fake-agent", "credentialEnv": ["FAKE_AGENT_KEY"], "initTimeoutSeconds": 10,
                                  "exitsOnStdinEof": true, "defaultEnv": {"FAKE_DEFAULT": "1"}}}]
                     """);

@@ -101,4 +101,18 @@ class SessionCliTest implements DaemonLogOnFailure.HasDaemon {
         Run none = corral("", "logs", "nope");
         assertThat(none.code()).isEqualTo(1);
     }
+
+    @Test
+    void spawnWithPromptStartsTheAgentAndStreamsTheReply() throws Exception {
+        SandboxedFakeAgent.install(tmp.resolve("home"));
+        daemon = TestDaemon.start(tmp.resolve("home"));
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve("project/.fake"));
+        java.nio.file.Files.writeString(dir.resolve("script.json"),
+                new FakeAgentScript().step(new FakeAgentScript.Updates(4, List.of())).toJson());
+        Run spawn = corral("", "spawn", "--path", tmp.resolve("project").toString(), "--name", "sp", "--agent", "fake",
+                "--prompt", "hello there");
+        assertThat(spawn.code()).as(spawn.toString()).isZero();
+        assertThat(spawn.out()).startsWith("ws-").contains("0123");
+        assertThat(spawn.err()).contains("starting agent fake").contains("> hello there").contains("[turn ended: end_turn]");
+    }
 }

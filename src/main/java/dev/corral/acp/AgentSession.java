@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * One agent process of a session, running inside its workspace's sandbox, and Corral's side of the ACP conversation
  * with it: the daemon is the client. Everything that matters goes to the {@link EventLog} from the connection's
  * single dispatcher thread, so events keep the agent's order. Held permission requests wait here for
- * {@link #answerPermission}; {@code fs/*} requests are served from the workspace's confined files.
+ * {@link #answerPermission}; {@code fs/*} requests are served from the workspace's confined files and
+ * {@code terminal/*} ones run commands in the same sandbox ({@link AgentTerminals}).
  *
  * <p>Thread-safe. {@link #stop()} ends the process (stdin EOF, then TERM, then KILL); the {@link ExitListener} hears of
  * every end, asked for or not, once, after every message the agent sent before it was recorded.
@@ -73,6 +74,7 @@ final class AgentSession {
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private Process process;
     private JsonRpcConnection conn;
+    private AgentTerminals terminals;
     private volatile String acpSessionId;
     private volatile boolean replaying;
     private volatile boolean stopRequested;
@@ -90,6 +92,7 @@ final class AgentSession {
     static AgentSession start(String sessionId, EventLog events, Launch launch, Supplier<PermissionPolicy> policy,
                               ExitListener exitListener) {
         var a = new AgentSession(sessionId, events, launch, policy, exitListener);
+        a.terminals = new AgentTerminals(launch.sandbox());
         a.process = launch.sandbox().spawn(launch.command(), false);
         Thread.ofVirtual().name("agent-stderr-" + sessionId).start(a::readStderr);
         a.conn = JsonRpcConnection.builder(a.process.getInputStream(), a.process.getOutputStream())
@@ -98,6 +101,11 @@ final class AgentSession {
                 .withRequestHandler("session/request_permission", a::onPermission)
                 .withRequestHandler("fs/read_text_file", a::onReadTextFile)
                 .withRequestHandler("fs/write_text_file", a::onWriteTextFile)
+                .withRequestHandler("terminal/create", a.terminals::create)
+                .withRequestHandler("terminal/output", a.terminals::output)
+                .withRequestHandler("terminal/wait_for_exit", a.terminals::waitForExit)
+                .withRequestHandler("terminal/kill", a.terminals::kill)
+                .withRequestHandler("terminal/release", a.terminals::release)
                 .withConnectionListener(a.new Listener())
                 .start();
         return a;
@@ -111,7 +119,7 @@ final class AgentSession {
         params.put("protocolVersion", 1);
         ObjectNode caps = params.putObject("clientCapabilities");
         caps.putObject("fs").put("readTextFile", launch.advertiseFs()).put("writeTextFile", launch.advertiseFs());
-        caps.put("terminal", false);
+        caps.put("terminal", true);
         params.putObject("clientInfo").put("name", "corral").put("version", Version.get());
         return conn.call("initialize", params, launch.initTimeout()).awaitResult();
     }
@@ -399,8 +407,9 @@ final class AgentSession {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                // Permission requests can no longer be answered.
+                // Permission requests can no longer be answered, terminals no longer read.
                 permissions.clear();
+                terminals.releaseAll();
                 try {
                     exitListener.exited(AgentSession.this, stopRequested, code, stderrTail());
                 } catch (RuntimeException e) {

@@ -351,4 +351,47 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.get("/api/v1/sessions/" + sid).status()).isEqualTo(404);
         assertThat(api.get("/api/v1/workspaces/" + ws + "/sessions").json()).isEmpty();
     }
+
+    @Test
+    void terminalMethodsRunCommandsInTheSandbox() throws Exception {
+        String ws = api.createRunning(json("name", "term")).path("id").asText();
+        var script = new FakeAgentScript()
+                .step(req("terminal/create", "{\"command\":\"sh\",\"args\":[\"-c\",\"hostname; pwd; echo $GREETING >&2; exit 3\"],"
+                        + "\"env\":[{\"name\":\"GREETING\",\"value\":\"hello\"}]}"))
+                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"term-1\"}"))
+                .step(req("terminal/output", "{\"terminalId\":\"term-1\"}"))
+                .step(req("terminal/create", "{\"command\":\"printf\",\"args\":[\"abcdefghij\"],\"outputByteLimit\":4,\"cwd\":\"/tmp\"}"))
+                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"term-2\"}"))
+                .step(req("terminal/output", "{\"terminalId\":\"term-2\"}"))
+                .step(req("terminal/create", "{\"command\":\"sleep\",\"args\":[\"100\"]}"))
+                .step(req("terminal/kill", "{\"terminalId\":\"term-3\"}"))
+                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"term-3\"}"))
+                .step(req("terminal/release", "{\"terminalId\":\"term-1\"}"))
+                .step(req("terminal/output", "{\"terminalId\":\"term-1\"}"));
+        String sid = session(ws, script, "");
+        Api.Response r = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "terminals"));
+        assertThat(r.json().path("stopReason").asText()).isEqualTo("end_turn");
+        List<JsonNode> answers = new ArrayList<>();
+        for (String line : api.sh(ws, "cat " + RECORD).path("stdout").asText().split("\n")) {
+            JsonNode n = JSON.readTree(line);
+            if (!n.has("method") && n.path("id").asLong() >= 1) answers.add(n);
+        }
+        assertThat(answers).hasSize(11);
+        assertThat(answers.get(0).path("result").path("terminalId").asText()).isEqualTo("term-1");
+        assertThat(answers.get(1).path("result").path("exitCode").asInt()).isEqualTo(3);
+        assertThat(answers.get(2).path("result").path("output").asText()).isEqualTo(ws + "\n/workspace\nhello\n");
+        assertThat(answers.get(2).path("result").path("exitStatus").path("exitCode").asInt()).isEqualTo(3);
+        assertThat(answers.get(5).path("result").path("output").asText()).isEqualTo("ghij");
+        assertThat(answers.get(5).path("result").path("truncated").asBoolean()).isTrue();
+        assertThat(answers.get(8).path("result").path("signal").asText()).isEqualTo("SIGKILL");
+        assertThat(answers.get(10).path("error").path("code").asInt()).isEqualTo(-32602);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(api.sh(ws, "pgrep -f 'slee[p] 100' || true").path("stdout").asText()).isBlank());
+    }
+
+    static FakeAgentScript.Request req(String method, String paramsWithoutSession) throws Exception {
+        var params = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(paramsWithoutSession);
+        params.put("sessionId", "fake-session-1");
+        return new FakeAgentScript.Request(method, params);
+    }
 }

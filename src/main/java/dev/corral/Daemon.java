@@ -1,7 +1,11 @@
 package dev.corral;
 
+import dev.corral.acp.EventLog;
+import dev.corral.acp.SessionHost;
+import dev.corral.agents.AgentInstaller;
 import dev.corral.agents.AgentRegistry;
 import dev.corral.api.ApiServer;
+import dev.corral.api.SessionRoutes;
 import dev.corral.auth.ApiToken;
 import dev.corral.auth.JwtVerifier;
 import dev.corral.config.CorralConfig;
@@ -33,6 +37,8 @@ public final class Daemon implements AutoCloseable {
     private final WorkspaceService workspaces;
     private final ApiServer api;
     private final ApiToken token;
+    private EventLog events;
+    private SessionHost sessions;
 
     private Daemon(CorralConfig config, Database db, WorkspaceService workspaces, ApiServer api, ApiToken token) {
         this.config = config;
@@ -59,6 +65,10 @@ public final class Daemon implements AutoCloseable {
         var registry = AgentRegistry.load(home);
         workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
         workspaces.recover();
+        var events = new EventLog(db.dataSource());
+        var installer = new AgentInstaller(home);
+        var sessions = new SessionHost(home, db, events, workspaces, registry, installer, System.getenv());
+        sessions.recover();
         var terminals = new Terminals(workspaces, new TerminalConfig(config.terminals().ringBytes(),
                 config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()));
         workspaces.addListener(terminals);
@@ -68,10 +78,21 @@ public final class Daemon implements AutoCloseable {
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;
         }));
+        SessionRoutes.mount(api.app(), token, sessions, registry, installer);
+        api.setSessionWorkspace(sid -> {
+            try {
+                return java.util.Optional.of(sessions.get(sid).workspaceId());
+            } catch (CorralException e) {
+                return java.util.Optional.empty();
+            }
+        });
         api.start(config.server().bind(), config.server().port());
         log.info("corral {} listening on http://{}:{} (home {}, sandbox bwrap, cgroups {})", Version.get(),
                 config.server().bind(), api.port(), home, backend.cgroupMode());
-        return new Daemon(config, db, workspaces, api, token);
+        var daemon = new Daemon(config, db, workspaces, api, token);
+        daemon.events = events;
+        daemon.sessions = sessions;
+        return daemon;
     }
 
     public int port() {
@@ -91,7 +112,9 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         log.info("shutting down");
         api.close();
+        sessions.close();
         workspaces.close();
+        events.close();
         db.close();
     }
 

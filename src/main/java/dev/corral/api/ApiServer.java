@@ -28,13 +28,14 @@ public final class ApiServer implements AutoCloseable {
     public static final long MAX_JSON_BODY = 1024 * 1024;
 
     private final Javalin app;
+    private final TokenAuth auth;
 
     /** What the API serves; one record so adding a capability does not grow the constructor. */
     public record Services(ApiToken token, JwtVerifier jwt, WorkspaceService workspaces, CredentialVault credentials,
                            Terminals terminals, String sandboxBackend, String cgroups, Supplier<List<String>> warnings) {}
 
     public ApiServer(Services s) {
-        var auth = new TokenAuth(s.token(), s.jwt(), origins(System.getenv()), RateLimits.fromEnvironment(System.getenv()),
+        auth = new TokenAuth(s.token(), s.jwt(), origins(System.getenv()), RateLimits.fromEnvironment(System.getenv()),
                 id -> {
                     try {
                         return s.workspaces().get(id).id();
@@ -127,6 +128,11 @@ public final class ApiServer implements AutoCloseable {
     private static List<String> origins(java.util.Map<String, String> env) {
         String v = env.getOrDefault("CORRAL_ALLOWED_ORIGINS", "");
         return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(o -> !o.isEmpty()).toList();
+    }
+
+    /** How to find a session's workspace, so workspace-scoped tokens reach only their own sessions. */
+    public void setSessionWorkspace(java.util.function.Function<String, java.util.Optional<String>> lookup) {
+        auth.setSessionWorkspace(lookup);
     }
 
     public ApiServer start(String host, int port) {

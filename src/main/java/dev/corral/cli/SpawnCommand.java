@@ -32,6 +32,10 @@ final class SpawnCommand implements Callable<Integer> {
     @Option(names = "--name", paramLabel = "N", description = "Workspace name (unique; default derived from the repo).")
     String name;
 
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "Then start the --agent in it and send this prompt, "
+            + "streaming the reply as `corral prompt` does.")
+    String prompt;
+
     @Option(names = "--json", description = "Print the workspace record as JSON instead of its id.")
     boolean json;
 
@@ -54,6 +58,10 @@ final class SpawnCommand implements Callable<Integer> {
             throw new CliException("workspace " + id + " is " + w.path("state").asText() + ": " + w.path("stateReason").asText(""));
         }
         System.out.println(json ? ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(w) : id);
+        if (prompt != null) {
+            System.out.flush();
+            return PromptCommand.run(api, CliSessions.resolve(api, id, agent, true), prompt, false);
+        }
         return 0;
     }
 

@@ -100,7 +100,8 @@ public final class TerminalBench {
                 // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
                 for (int round = 0; round < rounds; round++) {
                     for (var c : contenders) throughput(c, producer);
-                    for (var c : contenders) c.echoMs.addAll(echo(c.session, c.rx, trips / rounds));
+                    int share = trips / rounds + (round < trips % rounds ? 1 : 0);
+                    for (var c : contenders) c.echoMs.addAll(echo(c.session, c.rx, share));
                 }
             } finally {
                 for (var c : contenders) c.session.close();
@@ -114,7 +115,7 @@ public final class TerminalBench {
         Contender corral = all.get(1);
         Contender jupyter = all.get(2);
         System.out.printf("%nproducer: head -c %dM /dev/zero | base64 (%,d bytes through the PTY), %d rounds, median shown;"
-                + " echo: %d single-byte round trips each%n", mb, corral.bytes, rounds, trips / rounds * rounds);
+                + " echo: %d single-byte round trips each%n", mb, corral.bytes, rounds, trips);
         System.out.printf("%-44s %8s %16s %12s %12s%n", "server", "MB/s", "server CPU ms/MB", "echo p50 ms", "echo p99 ms");
         for (var x : all) {
             System.out.printf("%-44s %8.1f %16.1f %12.3f %12.3f%n", x.name, x.throughput(), x.cpu(),

@@ -260,6 +260,18 @@ public final class TerminalBench {
         String url = "ws://127.0.0.1:" + daemon.port() + "/api/v1/workspaces/" + ws + "/terminals/" + tid
                 + "?token=" + daemon.token();
         var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new WebSocket.Listener() {
+            private int replays;
+
+            @Override
+            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                // Any replay frame after the first means this socket fell a ring's worth behind and was skipped.
+                if (data.toString().contains("\"replay\"") && ++replays > 1) {
+                    System.out.println("Corral WebSocket: skipped forward: " + data);
+                }
+                w.request(1);
+                return null;
+            }
+
             @Override
             public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
                 int n = data.remaining();

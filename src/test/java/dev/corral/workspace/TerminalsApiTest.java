@@ -95,6 +95,7 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
             c.send("echo \"$(hostname)|$(pwd)|$(id -un)\"\n");
             awaitText(c, ws + "|/workspace|");
             assertThat(c.texts().getFirst()).startsWith("{\"type\":\"replay\",\"from\":0,");
+            assertThat(api.get("/api/v1/workspaces/" + ws + "/terminals/" + tid).json().path("title").asText()).isEqualTo("bash");
         }
     }
 
@@ -139,8 +140,9 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
 
     @Test
     void ringOverflowIsReportedByReplay() throws Exception {
-        var tid = newTerminal(ws, json("cols", 80, "rows", 24, "command", "seq 1 50000; echo seq-done; exec sleep 600"))
-                .path("terminalId").asText();
+        var created = newTerminal(ws, json("cols", 80, "rows", 24, "command", "seq 1 50000; echo seq-done; exec sleep 600"));
+        var tid = created.path("terminalId").asText();
+        assertThat(created.path("title").asText()).isEqualTo("seq 1 50000; echo seq-done; exec sleep …"); // 40 characters at most
         await().atMost(Duration.ofSeconds(30)).until(() -> offsetOf(tid) > 3L * RING);
         try (var probe = connect(tid, 0)) {
             awaitText(probe, "seq-done");

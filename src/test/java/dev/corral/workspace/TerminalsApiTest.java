@@ -281,7 +281,7 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
-    void stoppingTheWorkspaceClosesItsTerminals() throws Exception {
+    void stoppingOrDeletingTheWorkspaceClosesItsTerminals() throws Exception {
         var id = api.createRunning(json("name", "stopper")).path("id").asText();
         var tid = newTerminal(id, json("cols", 80, "rows", 24)).path("terminalId").asText();
         try (var c = TerminalSocketClient.connect(socketUrl(id, tid, 0))) {
@@ -294,6 +294,14 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.get("/api/v1/workspaces/" + id + "/terminals").status()).isEqualTo(409);
         assertThat(api.post("/api/v1/workspaces/" + id + "/resume", null).status()).isEqualTo(200);
         assertThat(api.get("/api/v1/workspaces/" + id + "/terminals").json()).isEmpty();
-        api.delete("/api/v1/workspaces/" + id);
+
+        var again = newTerminal(id, json("cols", 80, "rows", 24)).path("terminalId").asText();
+        try (var c = TerminalSocketClient.connect(socketUrl(id, again, 0))) {
+            c.send("echo again-$((5*5))\n");
+            awaitText(c, "again-25");
+            assertThat(api.delete("/api/v1/workspaces/" + id).status()).isEqualTo(204);
+            c.closed.get(30, TimeUnit.SECONDS);
+            assertThat(c.texts()).last().asString().startsWith("{\"type\":\"exit\"");
+        }
     }
 }

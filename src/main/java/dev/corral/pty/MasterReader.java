@@ -19,14 +19,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The duplicate descriptor is ours: pty4j closing its master cannot make us read a reused descriptor number. A
  * read returns -1 once every process holding the PTY's other side has gone (the kernel's EIO), as pty4j's stream
- * does. Not thread-safe: one reader thread; {@link #close()} after the last read.
+ * does, or once {@link #stop()} was called and nothing more is pending. Not thread-safe apart from {@link #stop()}: one
+ * reader thread; {@link #close()} after the last read.
  */
 final class MasterReader extends InputStream {
     private static final Logger log = LoggerFactory.getLogger(MasterReader.class);
     private static final int EINTR = 4;
     private static final boolean AVAILABLE = register();
 
+    private static final int POLLIN = 1;
+    private static final int POLL_MILLIS = 200;
+
     private final int fd;
+    private final int[] pollfd = new int[2];
+    private volatile boolean stopped;
     private boolean closed;
 
     private MasterReader(int fd) {
@@ -49,8 +55,11 @@ final class MasterReader extends InputStream {
 
     private static native int close(int fd) throws LastErrorException;
 
+    /** {@code poll(2)} on one {@code struct pollfd}, laid out as {fd, events | revents << 16}. */
+    private static native int poll(int[] pollfd, long count, int timeoutMillis) throws LastErrorException;
+
     /** A reader of {@code process}'s PTY, or empty where only pty4j's stream can be used. */
-    static Optional<InputStream> of(PtyProcess process) {
+    static Optional<MasterReader> of(PtyProcess process) {
         if (!AVAILABLE || !(process instanceof UnixPtyProcess unix)) return Optional.empty();
         try {
             int master = unix.getPty().getMasterFD();
@@ -73,6 +82,13 @@ final class MasterReader extends InputStream {
         if (off != 0) throw new IllegalArgumentException("MasterReader reads into the start of the buffer");
         while (true) {
             try {
+                // Wait in short polls, so stop() takes effect even while nothing arrives.
+                pollfd[0] = fd;
+                pollfd[1] = POLLIN;
+                if (poll(pollfd, 1, POLL_MILLIS) == 0) {
+                    if (stopped) return -1;
+                    continue;
+                }
                 int n = read(fd, b, Math.min(len, b.length));
                 return n <= 0 ? -1 : n;
             } catch (LastErrorException e) {
@@ -80,6 +96,14 @@ final class MasterReader extends InputStream {
                 return -1; // EIO: the other side is closed for good
             }
         }
+    }
+
+    /**
+     * Ends reading once no output is pending: for when the process has exited but something it left behind (a
+     * background job) still holds the PTY open. Any thread.
+     */
+    void stop() {
+        stopped = true;
     }
 
     @Override

@@ -42,6 +42,8 @@ public final class Terminal implements AutoCloseable {
     /** Input accepted but not yet written to the PTY, past which {@link #write} refuses more. */
     private static final long MAX_PENDING_INPUT = 1 << 20;
     private static final Duration KILL_AFTER = Duration.ofSeconds(2);
+    /** How long output is still read after the process exited, from programs it left holding the PTY. */
+    private static final Duration OUTPUT_AFTER_EXIT = Duration.ofMillis(500);
     private static final byte[] STOP_INPUT = new byte[0];
     /** Longest title {@link #rename} accepts. */
     public static final int MAX_TITLE = 200;
@@ -245,7 +247,12 @@ public final class Terminal implements AutoCloseable {
 
     private void pumpOutput() {
         var buffer = new byte[READ_BUFFER];
-        try (InputStream in = MasterReader.of(process).orElseGet(process::getInputStream)) {
+        var direct = MasterReader.of(process);
+        // pty4j's own stream ends when the process exits; ours would wait for every holder of the PTY (a background
+        // job), so it is told to stop once the process has been gone for a moment.
+        direct.ifPresent(reader -> process.onExit().thenRunAsync(reader::stop,
+                CompletableFuture.delayedExecutor(OUTPUT_AFTER_EXIT.toMillis(), TimeUnit.MILLISECONDS)));
+        try (InputStream in = direct.<InputStream>map(r -> r).orElseGet(process::getInputStream)) {
             int n;
             while ((n = in.read(buffer, 0, buffer.length)) >= 0) {
                 if (n > 0) {

@@ -33,7 +33,7 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
      * What {@code POST …/terminals} asks for.
      *
      * @param command a shell line run as {@code /bin/sh -c command}; {@code null} means an interactive login shell
-     * @param title   shown in tab lists; {@code null} means the program's name
+     * @param title   shown in tab lists; {@code null} means "bash" or the command line
      */
     public record CreateTerminal(Integer cols, Integer rows, String command, String title) {}
 
@@ -76,12 +76,18 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
         var command = req.command() == null
                 ? new SandboxCommand(DEFAULT_SHELL, null, Map.of())
                 : SandboxCommand.shell(req.command());
-        String title = req.title() == null ? (req.command() == null ? "bash" : null) : req.title();
+        // The PTY's program is the sandbox launcher, so name the tab after what runs inside.
+        String title = req.title() != null ? req.title()
+                : req.command() == null ? "bash" : abbreviate(req.command().strip());
         if (title != null && (title.isBlank() || title.length() > Terminal.MAX_TITLE)) {
             throw CorralException.badRequest("bad_terminal_title", "\"title\" must be 1.." + Terminal.MAX_TITLE
                     + " characters");
         }
         return r.manager().create(r.sandbox().prepare(command), size, title);
+    }
+
+    private static String abbreviate(String command) {
+        return command.length() <= 40 ? command : command.substring(0, 39) + "…";
     }
 
     /** The workspace's open tabs, oldest first (exited terminals stay listed for the grace period). */

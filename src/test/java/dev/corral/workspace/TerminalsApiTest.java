@@ -95,6 +95,7 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
             c.send("echo \"$(hostname)|$(pwd)|$(id -un)\"\n");
             awaitText(c, ws + "|/workspace|");
             assertThat(c.texts().getFirst()).startsWith("{\"type\":\"replay\",\"from\":0,");
+            assertThat(api.get("/api/v1/workspaces/" + ws + "/terminals/" + tid).json().path("title").asText()).isEqualTo("bash");
         }
     }
 
@@ -139,8 +140,9 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
 
     @Test
     void ringOverflowIsReportedByReplay() throws Exception {
-        var tid = newTerminal(ws, json("cols", 80, "rows", 24, "command", "seq 1 50000; echo seq-done; exec sleep 600"))
-                .path("terminalId").asText();
+        var created = newTerminal(ws, json("cols", 80, "rows", 24, "command", "seq 1 50000; echo seq-done; exec sleep 600"));
+        var tid = created.path("terminalId").asText();
+        assertThat(created.path("title").asText()).isEqualTo("seq 1 50000; echo seq-done; exec sleep …"); // 40 characters at most
         await().atMost(Duration.ofSeconds(30)).until(() -> offsetOf(tid) > 3L * RING);
         try (var probe = connect(tid, 0)) {
             awaitText(probe, "seq-done");
@@ -204,13 +206,9 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
             assertThat(slow.byteCount()).isLessThan(RING);
             slow.resume();
             awaitText(slow, "fast-100-done");
-            // Socket buffers may have held everything; if not, the slow one was skipped forward and told so.
-            if (slow.texts().size() > 1) {
-                assertThat(slow.texts().get(1)).startsWith("{\"type\":\"replay\"");
-            } else {
-                await().atMost(Duration.ofSeconds(10)).until(() -> slow.byteCount() == fast.byteCount());
-                assertThat(slow.bytes()).isEqualTo(fast.bytes());
-            }
+            // Socket buffers may have held everything; if not, the slow one was skipped forward and told so by a
+            // replay frame (on a loaded machine even the fast one may lag a 64 KiB ring behind, so no byte count).
+            assertThat(slow.texts()).allMatch(t -> t.startsWith("{\"type\":\"replay\""));
         }
     }
 
@@ -279,7 +277,7 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
-    void stoppingTheWorkspaceClosesItsTerminals() throws Exception {
+    void stoppingOrDeletingTheWorkspaceClosesItsTerminals() throws Exception {
         var id = api.createRunning(json("name", "stopper")).path("id").asText();
         var tid = newTerminal(id, json("cols", 80, "rows", 24)).path("terminalId").asText();
         try (var c = TerminalSocketClient.connect(socketUrl(id, tid, 0))) {
@@ -292,6 +290,14 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.get("/api/v1/workspaces/" + id + "/terminals").status()).isEqualTo(409);
         assertThat(api.post("/api/v1/workspaces/" + id + "/resume", null).status()).isEqualTo(200);
         assertThat(api.get("/api/v1/workspaces/" + id + "/terminals").json()).isEmpty();
-        api.delete("/api/v1/workspaces/" + id);
+
+        var again = newTerminal(id, json("cols", 80, "rows", 24)).path("terminalId").asText();
+        try (var c = TerminalSocketClient.connect(socketUrl(id, again, 0))) {
+            c.send("echo again-$((5*5))\n");
+            awaitText(c, "again-25");
+            assertThat(api.delete("/api/v1/workspaces/" + id).status()).isEqualTo(204);
+            c.closed.get(30, TimeUnit.SECONDS);
+            assertThat(c.texts()).last().asString().startsWith("{\"type\":\"exit\"");
+        }
     }
 }

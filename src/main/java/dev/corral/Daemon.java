@@ -9,6 +9,8 @@ import dev.corral.api.SessionRoutes;
 import dev.corral.auth.ApiToken;
 import dev.corral.auth.JwtVerifier;
 import dev.corral.config.CorralConfig;
+import dev.corral.logs.LogBuffer;
+import dev.corral.metrics.CorralMetrics;
 import dev.corral.sandbox.BwrapBackend;
 import dev.corral.secrets.CredentialVault;
 import dev.corral.secrets.MasterKey;
@@ -49,6 +51,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     public static Daemon start(CorralConfig config) throws IOException {
+        var logs = LogBuffer.install(10_000);
         Path home = config.home();
         Files.createDirectories(home);
         ApiToken token = ApiToken.loadOrCreate(home);
@@ -86,6 +89,10 @@ public final class Daemon implements AutoCloseable {
                 return java.util.Optional.empty();
             }
         });
+        var metrics = new CorralMetrics(workspaces, db, events);
+        workspaces.setStartTimes(metrics::sandboxStarted);
+        api.serveLogs(logs);
+        api.serveMetrics(metrics);
         api.start(config.server().bind(), config.server().port());
         log.info("corral {} listening on http://{}:{} (home {}, sandbox bwrap, cgroups {})", Version.get(),
                 config.server().bind(), api.port(), home, backend.cgroupMode());

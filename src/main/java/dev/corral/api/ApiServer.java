@@ -130,6 +130,19 @@ public final class ApiServer implements AutoCloseable {
         return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(o -> !o.isEmpty()).toList();
     }
 
+    /** Serves the daemon's own logs: {@code GET /api/v1/logs} and {@code WS /api/v1/logs/stream}. */
+    public void serveLogs(dev.corral.logs.LogBuffer buffer) {
+        var routes = new LogRoutes(buffer, LogRoutes.Settings.fromEnvironment(System.getenv()));
+        app.get("/api/v1/logs", routes::list);
+        app.ws("/api/v1/logs/stream", routes);
+    }
+
+    /** Serves {@code GET /metrics} (Prometheus text format; the API token is required). */
+    public void serveMetrics(dev.corral.metrics.CorralMetrics metrics) {
+        app.before("/metrics", auth::check);
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+    }
+
     /** How to find a session's workspace, so workspace-scoped tokens reach only their own sessions. */
     public void setSessionWorkspace(java.util.function.Function<String, java.util.Optional<String>> lookup) {
         auth.setSessionWorkspace(lookup);

@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * in its first instant may still see 0x0; it gets {@code SIGWINCH} when the size arrives (shells redraw then).
  */
 public final class Terminal implements AutoCloseable {
+    /** Bytes of output read from every terminal of this daemon, for metrics. */
+    public static final java.util.concurrent.atomic.LongAdder OUTPUT_BYTES = new java.util.concurrent.atomic.LongAdder();
+
 
     private static final Logger log = LoggerFactory.getLogger(Terminal.class);
     private static final int READ_BUFFER = 16 * 1024;
@@ -257,6 +260,7 @@ public final class Terminal implements AutoCloseable {
             while ((n = in.read(buffer, 0, buffer.length)) >= 0) {
                 if (n > 0) {
                     ring.append(buffer, 0, n);
+                    OUTPUT_BYTES.add(n);
                     wakeViewers();
                 }
             }

@@ -67,6 +67,7 @@ public final class WorkspaceService implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile java.util.function.Function<String, List<String>> agentEgress = agent -> List.of();
     private volatile dev.corral.secrets.CredentialVault vault;
+    private volatile java.util.function.Consumer<Duration> startTimes = d -> { };
 
     /** What exists of a workspace while the daemon runs. */
     private static final class Runtime {
@@ -87,6 +88,11 @@ public final class WorkspaceService implements AutoCloseable {
 
     public void addListener(Listener l) {
         listeners.add(l);
+    }
+
+    /** Told how long each sandbox start took (metrics). Fast; never throws. */
+    public void setStartTimes(java.util.function.Consumer<Duration> sink) {
+        this.startTimes = sink;
     }
 
     /** Where workspaces' git credentials are kept (encrypted). */
@@ -213,7 +219,9 @@ public final class WorkspaceService implements AutoCloseable {
                 settings.home().resolve("run").resolve(w.id()), w.limits(), network,
                 Map.of(agents, SandboxSpec.AGENTS), Map.of(), gitCredential(w.id()));
         Sandbox sandbox = backend.create(spec);
+        long t0 = System.nanoTime();
         sandbox.start();
+        startTimes.accept(Duration.ofNanos(System.nanoTime() - t0));
         rt.sandbox = sandbox;
         rt.processes = new ProcessTable(sandbox, settings.processOutputBytes());
         rt.stopping = false;

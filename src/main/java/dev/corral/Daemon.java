@@ -61,7 +61,8 @@ public final class Daemon implements AutoCloseable {
         problems.forEach(p -> log.warn("sandbox: {}", p));
         if (backend.cgroupProblem() != null) log.warn("limits: {}", backend.cgroupProblem());
         var settings = new WorkspaceService.Settings(home, config.sandbox().limits(), config.files().maxFileBytes(),
-                config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
+                config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout(),
+                Long.parseLong(System.getenv().getOrDefault("CORRAL_SNAPSHOT_MAX_BYTES", String.valueOf(20L << 30))));
         var workspaces = new WorkspaceService(settings, db, backend);
         var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
         workspaces.setVault(vault);

@@ -49,6 +49,7 @@ public final class ApiServer implements AutoCloseable {
         var procs = new ProcessRoutes(s.workspaces());
         var creds = new CredentialRoutes(s.credentials(), s.workspaces());
         var terms = new TerminalRoutes(s.terminals());
+        var snaps = new SnapshotRoutes(s.workspaces());
         app = Javalin.create(cfg -> {
             cfg.useVirtualThreads = true;
             cfg.showJavalinBanner = false;
@@ -69,6 +70,11 @@ public final class ApiServer implements AutoCloseable {
                     put("{agentId}", creds::put);
                     delete("{agentId}", creds::delete);
                 });
+                path("/api/v1/snapshots/{sid}", () -> {
+                    get(snaps::get);
+                    delete(snaps::delete);
+                    get("download", snaps::download);
+                });
                 path("/api/v1/workspaces", () -> {
                     post(ws::create);
                     get(ws::list);
@@ -85,6 +91,9 @@ public final class ApiServer implements AutoCloseable {
                         get("stat/<path>", files::stat);
                         get("stat", files::stat);
                         post("move", files::move);
+                        post("snapshots", snaps::create);
+                        get("snapshots", snaps::list);
+                        post("restore", snaps::restore);
                         post("processes", procs::start);
                         get("processes", procs::list);
                         get("processes/{pid}", procs::get);

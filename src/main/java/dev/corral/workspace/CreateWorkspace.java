@@ -11,9 +11,10 @@ import java.util.List;
  * @param path    an existing host directory mounted as it is (never copied, never deleted by Corral)
  * @param network {@code mode} none|proxy|host, {@code allow} hosts, {@code forward} host:port endpoints
  * @param git     a token for clone and push
+ * @param fromSnapshot a snapshot whose files and home the new workspace starts with
  */
 public record CreateWorkspace(String name, String repo, String ref, String path, String agent, Limits limits,
-                              Network network, Git git) {
+                              Network network, Git git, String fromSnapshot) {
 
     /**
      * A git credential for clone and push: stored encrypted, given to git through a credential helper, never written

@@ -14,10 +14,10 @@ public record Workspace(String id, String name, WorkspaceState state, String sta
                         Limits limits, NetworkPolicy network, Instant createdAt, Instant updatedAt, Instant lastStartedAt) {
 
     /** Where a workspace's files come from. */
-    public record Source(Kind kind, String repo, String ref, String path) {
-        public enum Kind { EMPTY, REPO, PATH }
+    public record Source(Kind kind, String repo, String ref, String path, String snapshot) {
+        public enum Kind { EMPTY, REPO, PATH, SNAPSHOT }
 
-        public static final Source EMPTY = new Source(Kind.EMPTY, null, null, null);
+        public static final Source EMPTY = new Source(Kind.EMPTY, null, null, null, null);
     }
 
     public Workspace withState(WorkspaceState next, String reason, Instant at) {

@@ -48,9 +48,10 @@ public final class WorkspaceService implements AutoCloseable {
      * @param processOutputBytes output kept per process of the processes API
      * @param cloneTimeout       how long a clone may take
      * @param execTimeout        default timeout of exec
+     * @param snapshotMaxBytes   largest snapshot archive (compressed)
      */
     public record Settings(Path home, Limits defaultLimits, long maxFileBytes, int processOutputBytes,
-                           Duration cloneTimeout, Duration execTimeout) {}
+                           Duration cloneTimeout, Duration execTimeout, long snapshotMaxBytes) {}
 
     /** Told when a workspace's sandbox starts or is about to stop. Fast; never throws. */
     public interface Listener {
@@ -63,6 +64,7 @@ public final class WorkspaceService implements AutoCloseable {
     private final WorkspaceStore store;
     private final SandboxBackend backend;
     private final RepoCloner cloner;
+    private final Snapshots snapshots;
     private final Map<String, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile java.util.function.Function<String, List<String>> agentEgress = agent -> List.of();
@@ -84,6 +86,7 @@ public final class WorkspaceService implements AutoCloseable {
         this.store = new WorkspaceStore(db);
         this.backend = backend;
         this.cloner = new RepoCloner(settings.cloneTimeout());
+        this.snapshots = new Snapshots(settings.home(), db, settings.snapshotMaxBytes());
     }
 
     public void addListener(Listener l) {
@@ -131,20 +134,25 @@ public final class WorkspaceService implements AutoCloseable {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
             throw CorralException.badRequest("invalid_name", "name must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
-        if (req.repo() != null && req.path() != null) {
-            throw CorralException.badRequest("invalid_source", "give either \"repo\" or \"path\", not both");
+        int sources = (req.repo() != null ? 1 : 0) + (req.path() != null ? 1 : 0) + (req.fromSnapshot() != null ? 1 : 0);
+        if (sources > 1) {
+            throw CorralException.badRequest("invalid_source", "give at most one of \"repo\", \"path\" and \"fromSnapshot\"");
         }
         Workspace.Source source;
-        if (req.repo() != null) {
+        if (req.fromSnapshot() != null) {
+            snapshots.get(req.fromSnapshot());
+            if (req.ref() != null) throw CorralException.badRequest("invalid_ref", "\"ref\" goes with \"repo\"");
+            source = new Workspace.Source(Workspace.Source.Kind.SNAPSHOT, null, null, null, req.fromSnapshot());
+        } else if (req.repo() != null) {
             RepoCloner.validateRef(req.ref());
-            source = new Workspace.Source(Workspace.Source.Kind.REPO, RepoCloner.validate(req.repo()), req.ref(), null);
+            source = new Workspace.Source(Workspace.Source.Kind.REPO, RepoCloner.validate(req.repo()), req.ref(), null, null);
         } else if (req.path() != null) {
             Path p = Path.of(req.path());
             if (!p.isAbsolute() || !Files.isDirectory(p)) {
                 throw CorralException.badRequest("invalid_path", "path must be an existing absolute host directory: " + req.path());
             }
             if (req.ref() != null) throw CorralException.badRequest("invalid_ref", "\"ref\" goes with \"repo\"");
-            source = new Workspace.Source(Workspace.Source.Kind.PATH, null, null, p.normalize().toString());
+            source = new Workspace.Source(Workspace.Source.Kind.PATH, null, null, p.normalize().toString(), null);
         } else {
             if (req.ref() != null) throw CorralException.badRequest("invalid_ref", "\"ref\" goes with \"repo\"");
             source = Workspace.Source.EMPTY;
@@ -194,6 +202,10 @@ public final class WorkspaceService implements AutoCloseable {
                 }
             } else if (w.source().kind() == Workspace.Source.Kind.EMPTY) {
                 Files.createDirectories(dir.resolve("repo"));
+            } else if (w.source().kind() == Workspace.Source.Kind.SNAPSHOT && !Files.exists(dir.resolve(".restored"))) {
+                rt.progress = new WorkspaceView.Progress("restore", 0);
+                snapshots.extractInto(w.source().snapshot(), dir);
+                Files.writeString(dir.resolve(".restored"), w.source().snapshot());
             }
         } catch (IOException e) {
             throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot prepare workspace files: " + e.getMessage());
@@ -460,6 +472,53 @@ public final class WorkspaceService implements AutoCloseable {
         }
     }
 
+    // ---- snapshots ----
+
+    /** Archives the workspace's files and home (running or not). */
+    public Snapshots.Info snapshot(String idOrName) {
+        Workspace w = get(idOrName);
+        awaitCreated(w.id(), settings.cloneTimeout().plusMinutes(1));
+        return snapshots.create(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"));
+    }
+
+    public List<Snapshots.Info> snapshots(String idOrName) {
+        return snapshots.list(get(idOrName).id());
+    }
+
+    public Snapshots snapshotStore() {
+        return snapshots;
+    }
+
+    /**
+     * Puts a snapshot's files and home back into this workspace (its sessions and their transcripts stay with it).
+     * A running sandbox is stopped for the swap and started again. Not for mounted host directories.
+     */
+    public WorkspaceView restore(String idOrName, String snapshotId) {
+        Workspace w = get(idOrName);
+        snapshots.get(snapshotId);
+        if (w.source().kind() == Workspace.Source.Kind.PATH) {
+            throw CorralException.conflict("restore_refused", "workspace " + w.name()
+                    + " mounts a host directory; restore the snapshot into a new workspace instead");
+        }
+        Runtime rt = runtime(w.id());
+        awaitCreated(w.id(), settings.cloneTimeout().plusMinutes(1));
+        rt.lock.lock();
+        try {
+            w = get(w.id());
+            boolean wasRunning = w.state() == WorkspaceState.RUNNING;
+            stopSandbox(w.id(), rt);
+            snapshots.extractInto(snapshotId, workspaceDir(w.id()));
+            if (wasRunning) {
+                startSandbox(w, rt);
+            } else if (w.state() != WorkspaceState.STOPPED) {
+                store.update(w.withState(WorkspaceState.STOPPED, "restored from " + snapshotId, Instant.now()));
+            }
+            return view(get(w.id()));
+        } finally {
+            rt.lock.unlock();
+        }
+    }
+
     // ---- processes ----
 
     public ProcessInfo startProcess(String idOrName, ExecRequest req) {
@@ -521,7 +580,7 @@ public final class WorkspaceService implements AutoCloseable {
         }
         var src = w.source();
         return new WorkspaceView(w.id(), w.name(), w.state().wire(), w.stateReason(), src.kind().name().toLowerCase(Locale.ROOT),
-                src.repo(), src.ref(), src.path(), w.agent(), w.limits(), w.network(), w.createdAt(), w.updatedAt(),
+                src.repo(), src.ref(), src.path(), src.snapshot(), w.agent(), w.limits(), w.network(), w.createdAt(), w.updatedAt(),
                 w.lastStartedAt(), rt == null ? null : rt.progress, status, warnings);
     }
 
@@ -602,7 +661,7 @@ public final class WorkspaceService implements AutoCloseable {
         return sb.toString();
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
         try (var walk = Files.walk(dir)) {
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

@@ -18,7 +18,7 @@ import java.util.Optional;
 final class WorkspaceStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, name, state, state_reason, source_kind, repo, ref, path, agent, limits, "
-            + "network, created_at, updated_at, last_started_at";
+            + "network, created_at, updated_at, last_started_at, snapshot_id";
 
     private final Database db;
 
@@ -35,7 +35,7 @@ final class WorkspaceStore {
                     throw CorralException.conflict("name_taken", "a workspace named '" + w.name() + "' already exists");
                 }
             }
-            try (var s = c.prepareStatement("INSERT INTO workspaces (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            try (var s = c.prepareStatement("INSERT INTO workspaces (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
                 bind(s, w);
                 s.executeUpdate();
             }
@@ -105,12 +105,13 @@ final class WorkspaceStore {
         s.setString(12, w.createdAt().toString());
         s.setString(13, w.updatedAt().toString());
         s.setString(14, w.lastStartedAt() == null ? null : w.lastStartedAt().toString());
+        s.setString(15, w.source().snapshot());
     }
 
     private static Workspace read(ResultSet rs) throws SQLException {
         try {
             var source = new Workspace.Source(Workspace.Source.Kind.valueOf(rs.getString("source_kind").toUpperCase()),
-                    rs.getString("repo"), rs.getString("ref"), rs.getString("path"));
+                    rs.getString("repo"), rs.getString("ref"), rs.getString("path"), rs.getString("snapshot_id"));
             String started = rs.getString("last_started_at");
             return new Workspace(rs.getString("id"), rs.getString("name"), WorkspaceState.fromWire(rs.getString("state")),
                     rs.getString("state_reason"), source, rs.getString("agent"),

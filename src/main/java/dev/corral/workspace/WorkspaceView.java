@@ -14,7 +14,7 @@ import java.util.List;
  * @param warnings every requested guarantee that does not hold (e.g. limits that could not be applied)
  */
 public record WorkspaceView(String id, String name, String state, String stateReason, String source, String repo,
-                            String ref, String path, String agent, Limits limits, NetworkPolicy network,
+                            String ref, String path, String fromSnapshot, String agent, Limits limits, NetworkPolicy network,
                             Instant createdAt, Instant updatedAt, Instant lastStartedAt, Progress progress,
                             SandboxStatus sandbox, List<String> warnings) {
 

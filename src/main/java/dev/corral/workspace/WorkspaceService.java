@@ -171,11 +171,17 @@ public final class WorkspaceService implements AutoCloseable {
             throw e;
         }
         // Other operations on this workspace wait for rt.created before taking its lock.
+        long requested = System.nanoTime();
         Thread.ofVirtual().name("create-" + id).start(() -> {
             rt.lock.lock();
             try {
+                long t0 = System.nanoTime();
                 prepareFiles(w, rt);
+                long t1 = System.nanoTime();
                 startSandbox(w, rt);
+                log.debug("workspace {} running {} ms after the request (thread {} ms, files {} ms, sandbox {} ms)", id,
+                        (System.nanoTime() - requested) / 1_000_000, (t0 - requested) / 1_000_000, (t1 - t0) / 1_000_000,
+                        (System.nanoTime() - t1) / 1_000_000);
             } catch (RuntimeException e) {
                 log.warn("workspace {} failed to start: {}", id, e.getMessage());
                 fail(w.id(), e.getMessage());

@@ -72,6 +72,7 @@ public final class SessionHost implements AutoCloseable {
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("agent-restarts").daemon().factory());
     private volatile RestartPolicy restartPolicy = RestartPolicy.DEFAULTS;
+    private final PromptRetry promptRetry;
 
     /**
      * How a crashed agent is started again: after {@code initialBackoff}, doubling up to {@code maxBackoff}, at most
@@ -122,6 +123,7 @@ public final class SessionHost implements AutoCloseable {
         this.installer = installer;
         this.agentsDir = home.resolve("agents");
         this.daemonEnv = Map.copyOf(daemonEnv);
+        this.promptRetry = PromptRetry.fromEnv(daemonEnv);
         workspaces.addListener(new WorkspaceService.Listener() {
             @Override
             public void stopping(String workspaceId) {
@@ -240,12 +242,33 @@ public final class SessionHost implements AutoCloseable {
                 error(id, deliveryId, "the agent could not start: " + e.getMessage(), null);
                 return;
             }
-            RpcCall call = a.prompt(text);
             try {
-                JsonNode result = call.awaitResult();
-                stop = result == null ? "end_turn" : result.path("stopReason").asText("end_turn");
-            } catch (JsonRpcErrorException e) {
-                error(id, deliveryId, "the agent refused the prompt: " + e.getMessage(), e.response().error());
+                for (int retry = 1; ; retry++) {
+                    long before = a.updateCount();
+                    var atAnswer = new java.util.concurrent.atomic.AtomicLong(-1);
+                    RpcCall call = a.prompt(text);
+                    // Runs on the dispatcher as the answer arrives (unless it already has): later updates do not count.
+                    CompletableFuture<?> observed = call.future().whenComplete((res, err) -> atAnswer.compareAndSet(-1, a.updateCount()));
+                    try {
+                        JsonNode result = call.awaitResult();
+                        stop = result == null ? "end_turn" : result.path("stopReason").asText("end_turn");
+                        break;
+                    } catch (JsonRpcErrorException e) {
+                        observed.handle((x, y) -> null).join();
+                        String err = e.response().error().toString();
+                        if (retry > promptRetry.maxRetries() || atAnswer.get() != before || !PromptRetry.isTransient(err)) {
+                            error(id, deliveryId, "the agent refused the prompt: " + e.getMessage(), e.response().error());
+                            break;
+                        }
+                        Duration delay = promptRetry.delay(retry);
+                        ObjectNode d = JsonRpcConnection.JSON.createObjectNode().put("message", "transient error from the agent "
+                                + "before any output; sending the prompt again in " + delay.toMillis() + " ms")
+                                .put("deliveryId", deliveryId).put("retry", retry).put("delayMs", delay.toMillis());
+                        d.set("agentError", e.response().error());
+                        events.append(id, EventType.ERROR, d.toString());
+                        Thread.sleep(delay.toMillis());
+                    }
+                }
             } catch (ConnectionClosedException e) {
                 receipt = "ambiguous";
                 error(id, deliveryId, "the agent ended during this prompt; its outcome is unknown and it is not sent again", null);

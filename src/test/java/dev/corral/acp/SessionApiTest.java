@@ -48,7 +48,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
     @BeforeAll
     static void start() {
         SandboxedFakeAgent.install(tmp.resolve("home"));
-        daemon = TestDaemon.start(tmp.resolve("home"), Map.of("FAKE_AGENT_KEY", "from-the-daemon", "OTHER_SECRET", "nope"));
+        daemon = TestDaemon.start(tmp.resolve("home"), Map.of("FAKE_AGENT_KEY", "from-the-daemon", "OTHER_SECRET", "nope",
+                "ACP_PROMPT_RETRY_INITIAL_BACKOFF", "100ms"));
         api = daemon.api();
     }
 
@@ -393,5 +394,31 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         var params = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(paramsWithoutSession);
         params.put("sessionId", "fake-session-1");
         return new FakeAgentScript.Request(method, params);
+    }
+
+    @Test
+    void aTransientErrorBeforeAnyOutputIsRetriedAndAPermanentOneIsNot() throws Exception {
+        // Our ids: initialize 1, session/new 2, session/prompt 3; the script answers 3 with an error first.
+        String transientError = "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32603,\"message\":\"Internal error\","
+                + "\"data\":{\"details\":\"503 Service Unavailable: model overloaded\"}}}";
+        String ws = api.createRunning(json("name", "retry")).path("id").asText();
+        String sid = session(ws, new FakeAgentScript().step(new FakeAgentScript.Line(transientError))
+                .step(new FakeAgentScript.Updates(1, List.of())), "");
+        Api.Response r = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "retry me", "deliveryId", "r-1"));
+        assertThat(r.json().path("stopReason").asText()).isEqualTo("end_turn");
+        List<JsonNode> events = events(sid);
+        assertGapFree(events);
+        assertThat(events.stream().filter(e -> e.path("data").path("retry").asInt() == 1)).hasSize(1);
+        assertThat(events.stream().filter(e -> e.path("data").has("retry"))).hasSize(1);
+        assertThat(api.get("/api/v1/sessions/" + sid + "/deliveries/r-1").json().path("state").asText()).isEqualTo("completed");
+        assertThat(api.sh(ws, "grep -c session/prompt " + RECORD).path("stdout").asText().trim()).isEqualTo("2");
+
+        String ws2 = api.createRunning(json("name", "noretry")).path("id").asText();
+        String sid2 = session(ws2, new FakeAgentScript().step(new FakeAgentScript.Line(
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,\"message\":\"Invalid params: prompt\"}}")), "");
+        Api.Response r2 = api.post("/api/v1/sessions/" + sid2 + "/prompt?wait=true", json("text", "bad"));
+        assertThat(r2.json().path("stopReason").asText()).isEqualTo("error");
+        assertThat(events(sid2).stream().filter(e -> e.path("data").has("retry"))).isEmpty();
+        assertThat(events(sid2).stream().filter(e -> e.path("data").path("message").asText().contains("refused the prompt"))).hasSize(1);
     }
 }

@@ -261,7 +261,7 @@ final class AgentSession {
         String requestId = "perm-" + HexFormat.of().formatHex(bytes(6));
         record(EventType.PERMISSION_REQUEST, withRequestId(req.rawParams().orElse("{}"), requestId));
         permissions.put(requestId, new Pending(requestId, req.params(), responder));
-        String auto = policy.get().choose(req.params().path("options"));
+        String auto = policy.get().choose(req.params());
         if (auto != null) answer(requestId, auto, "policy");
     }
 

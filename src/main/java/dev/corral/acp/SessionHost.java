@@ -152,7 +152,7 @@ public final class SessionHost implements AutoCloseable {
             events.append(r.sessionId(), EventType.ERROR, data.toString());
         }
         for (SessionRecord s : store.all()) {
-            if (!"stopped".equals(s.state())) {
+            if (!"stopped".equals(s.state()) && !"suspended".equals(s.state())) {
                 store.setState(s.id(), "stopped");
                 appendState(s.id(), "stopped", "the daemon restarted; the agent starts again with the next prompt", null, null);
             }
@@ -324,20 +324,36 @@ public final class SessionHost implements AutoCloseable {
 
     /** Ends the agent process; the transcript stays, and the next prompt starts the agent again. */
     public SessionView stop(String sessionId) {
+        stop(sessionId, "stopped");
+        return get(sessionId);
+    }
+
+    private void stop(String sessionId, String state) {
         record(sessionId);
         Live l = live(sessionId);
         l.lock.lock();
         try {
             AgentSession a = l.agent;
             if (a != null) {
-                l.stopReason = "stopped by request";
+                l.stopReason = state.equals("suspended") ? "suspended by request" : "stopped by request";
                 a.stop();
             }
             l.agent = null;
-            store.setState(sessionId, "stopped");
+            store.setState(sessionId, state);
         } finally {
             l.lock.unlock();
         }
+    }
+
+    /** Like {@link #stop}, but the session is {@code suspended} until {@link #resume} or the next prompt. */
+    public SessionView suspend(String sessionId) {
+        stop(sessionId, "suspended");
+        return get(sessionId);
+    }
+
+    /** Starts the agent now (reattaching its ACP session) if it is not running. */
+    public SessionView resume(String sessionId) {
+        agentOf(sessionId);
         return get(sessionId);
     }
 

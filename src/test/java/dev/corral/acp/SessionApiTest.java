@@ -342,6 +342,10 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
     void stopEndsTheAgentAndDeleteRemovesTheSession() throws Exception {
         String ws = api.createRunning(json("name", "stopdel")).path("id").asText();
         String sid = session(ws, new FakeAgentScript(), "");
+        assertThat(api.post("/api/v1/sessions/" + sid + "/suspend", null).json().path("state").asText()).isEqualTo("suspended");
+        Api.Response resumed = api.post("/api/v1/sessions/" + sid + "/resume", null);
+        assertThat(resumed.json().path("state").asText()).as(resumed.toString()).isEqualTo("ready");
+        assertThat(events(sid).stream().filter(e -> e.path("data").path("state").asText().equals("ready"))).hasSize(2);
         Api.Response stopped = api.post("/api/v1/sessions/" + sid + "/stop", null);
         assertThat(stopped.json().path("state").asText()).isEqualTo("stopped");
         List<JsonNode> events = await().atMost(Duration.ofSeconds(20)).until(() -> events(sid),
@@ -420,5 +424,30 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(r2.json().path("stopReason").asText()).isEqualTo("error");
         assertThat(events(sid2).stream().filter(e -> e.path("data").has("retry"))).isEmpty();
         assertThat(events(sid2).stream().filter(e -> e.path("data").path("message").asText().contains("refused the prompt"))).hasSize(1);
+    }
+
+    @Test
+    void allowReadsAnswersReadRequestsAndHoldsTheRest() throws Exception {
+        String ws = api.createRunning(json("name", "reads")).path("id").asText();
+        var script = new FakeAgentScript()
+                .step(req("session/request_permission", """
+                        {"toolCall":{"toolCallId":"t1","kind":"read","title":"cat README"},
+                         "options":[{"optionId":"r-yes","kind":"allow_once","name":"Yes"},{"optionId":"r-no","kind":"reject_once","name":"No"}]}"""))
+                .step(req("session/request_permission", """
+                        {"toolCall":{"toolCallId":"t2","kind":"execute","title":"rm"},
+                         "options":[{"optionId":"x-yes","kind":"allow_once","name":"Yes"},{"optionId":"x-no","kind":"reject_once","name":"No"}]}"""));
+        String sid = session(ws, script, ",\"permissionPolicy\":\"allow-reads\"");
+        assertThat(api.get("/api/v1/sessions/" + sid).json().path("permissionPolicy").asText()).isEqualTo("allow-reads");
+        api.post("/api/v1/sessions/" + sid + "/prompt", json("text", "read then run"));
+        List<JsonNode> events = awaitEvent(sid, "permission_request", 2);
+        List<JsonNode> responses = events.stream().filter(e -> e.path("type").asText().equals("permission_response")).toList();
+        assertThat(responses).hasSize(1);
+        assertThat(responses.getFirst().path("data").path("optionId").asText()).isEqualTo("r-yes");
+        assertThat(responses.getFirst().path("data").path("by").asText()).isEqualTo("policy");
+        String held = events.getLast().path("data").path("requestId").asText();
+        assertThat(api.post("/api/v1/sessions/" + sid + "/permissions/" + held, "{\"outcome\":\"cancelled\"}").status()).isEqualTo(204);
+        assertThat(awaitEvent(sid, "turn_end", 1).getLast().path("data").path("stopReason").asText()).isEqualTo("end_turn");
+        assertThat(api.post("/api/v1/workspaces/" + ws + "/sessions", "{\"agent\":\"fake\",\"permissionPolicy\":\"maybe\"}").status())
+                .isEqualTo(400);
     }
 }

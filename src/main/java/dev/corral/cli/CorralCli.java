@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Run ACP coding agents in disposable sandboxes next to a repository.",
         subcommands = {ServeCommand.class, SpawnCommand.class, WorkspaceCommands.ListCommand.class,
                 WorkspaceCommands.StopCommand.class, WorkspaceCommands.ResumeCommand.class, WorkspaceCommands.RmCommand.class,
-                PromptCommand.class, LogsCommand.class,
+                PromptCommand.class, LogsCommand.class, AcpCommand.class,
                 TokenCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class CorralCli implements Runnable {
 

@@ -361,7 +361,15 @@ public final class SessionHost implements AutoCloseable {
     public void delete(String sessionId) {
         stop(sessionId);
         Live l = live.remove(sessionId);
-        if (l != null) l.turns.shutdownNow();
+        if (l != null) {
+            l.turns.shutdownNow();
+            try {
+                // A turn ending now still writes its last events; let it, so none outlive the session's rows.
+                l.turns.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         store.delete(sessionId);
     }
 

@@ -7,9 +7,14 @@ import dev.corral.agents.AgentRegistry;
 import dev.corral.api.ApiServer;
 import dev.corral.api.SessionRoutes;
 import dev.corral.auth.ApiToken;
+import dev.corral.auth.JwtVerifier;
 import dev.corral.config.CorralConfig;
 import dev.corral.sandbox.BwrapBackend;
+import dev.corral.secrets.CredentialVault;
+import dev.corral.secrets.MasterKey;
 import dev.corral.store.Database;
+import dev.corral.pty.TerminalConfig;
+import dev.corral.workspace.Terminals;
 import dev.corral.workspace.WorkspaceService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,18 +60,32 @@ public final class Daemon implements AutoCloseable {
         var settings = new WorkspaceService.Settings(home, config.sandbox().limits(), config.files().maxFileBytes(),
                 config.sandbox().processOutputBytes(), config.sandbox().cloneTimeout(), config.sandbox().execTimeout());
         var workspaces = new WorkspaceService(settings, db, backend);
+        var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
+        workspaces.setVault(vault);
+        var registry = AgentRegistry.load(home);
+        workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
         workspaces.recover();
         var events = new EventLog(db.dataSource());
-        var registry = AgentRegistry.load(home);
         var installer = new AgentInstaller(home);
         var sessions = new SessionHost(home, db, events, workspaces, registry, installer, System.getenv());
         sessions.recover();
-        var api = new ApiServer(new ApiServer.Services(token, workspaces, backend.name(), backend.cgroupMode(), () -> {
+        var terminals = new Terminals(workspaces, new TerminalConfig(config.terminals().ringBytes(),
+                config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()));
+        workspaces.addListener(terminals);
+        var api = new ApiServer(new ApiServer.Services(token, JwtVerifier.fromEnvironment(System.getenv()), workspaces, vault,
+                terminals, backend.name(), backend.cgroupMode(), () -> {
             var warnings = new ArrayList<>(problems);
             if (backend.cgroupProblem() != null) warnings.add("resource limits: " + backend.cgroupProblem());
             return warnings;
         }));
         SessionRoutes.mount(api.app(), token, sessions, registry, installer);
+        api.setSessionWorkspace(sid -> {
+            try {
+                return java.util.Optional.of(sessions.get(sid).workspaceId());
+            } catch (CorralException e) {
+                return java.util.Optional.empty();
+            }
+        });
         api.start(config.server().bind(), config.server().port());
         log.info("corral {} listening on http://{}:{} (home {}, sandbox bwrap, cgroups {})", Version.get(),
                 config.server().bind(), api.port(), home, backend.cgroupMode());

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -99,7 +98,8 @@ public final class JsonRpcConnection implements AutoCloseable {
     }
 
     /**
-     * Sends a request and returns its call at once.
+     * Sends a request and returns its call. Returns as soon as the line is written; that can block while the
+     * agent's stdin pipe is full (the agent is not reading), and the deadline starts before the write.
      *
      * @param params the params object, or null to send none
      * @param deadline how long to wait for the answer, or null for no limit
@@ -275,7 +275,7 @@ public final class JsonRpcConnection implements AutoCloseable {
     }
 
     private void handle(JsonRpcMessage.Request request) {
-        var responder = new LineResponder(request.id());
+        var responder = new LineResponder(this, request.id());
         RequestHandler handler = handlers.getOrDefault(request.method(), fallback);
         try {
             handler.onRequest(request, responder);
@@ -295,13 +295,13 @@ public final class JsonRpcConnection implements AutoCloseable {
 
     // ---- writing and ending ----
 
-    private static ObjectNode envelope() {
+    static ObjectNode envelope() {
         ObjectNode msg = JSON.createObjectNode();
         msg.put("jsonrpc", "2.0");
         return msg;
     }
 
-    private boolean write(ObjectNode msg) {
+    boolean write(ObjectNode msg) {
         try {
             return writeLine(JSON.writeValueAsBytes(msg));
         } catch (JsonProcessingException e) {
@@ -309,7 +309,7 @@ public final class JsonRpcConnection implements AutoCloseable {
         }
     }
 
-    private boolean writeLine(byte[] line) {
+    boolean writeLine(byte[] line) {
         if (closed.get() != null) {
             return false;
         }
@@ -349,61 +349,6 @@ public final class JsonRpcConnection implements AutoCloseable {
             c.close();
         } catch (Exception ignored) {
             // Already broken; nothing more to tell.
-        }
-    }
-
-    private final class LineResponder implements Responder {
-        private final JsonNode id;
-        private final AtomicBoolean done = new AtomicBoolean();
-
-        LineResponder(JsonNode id) {
-            this.id = id;
-        }
-
-        @Override
-        public boolean respond(JsonNode result) {
-            ObjectNode msg = envelope();
-            msg.set("id", id);
-            msg.set("result", result == null ? NullNode.getInstance() : result);
-            return done.compareAndSet(false, true) && write(msg);
-        }
-
-        @Override
-        public boolean respondRaw(String resultJson) {
-            try {
-                JSON.readTree(resultJson);
-            } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException("result is not one JSON value: " + e.getOriginalMessage(), e);
-            }
-            if (!done.compareAndSet(false, true)) {
-                return false;
-            }
-            String line;
-            try {
-                line = "{\"jsonrpc\":\"2.0\",\"id\":" + JSON.writeValueAsString(id) + ",\"result\":"
-                        + resultJson.replace("\r\n", " ").replace('\n', ' ').replace('\r', ' ') + "}";
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
-            return writeLine(line.getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public boolean fail(int code, String message, JsonNode data) {
-            ObjectNode msg = envelope();
-            msg.set("id", id);
-            ObjectNode error = msg.putObject("error");
-            error.put("code", code);
-            error.put("message", message);
-            if (data != null) {
-                error.set("data", data);
-            }
-            return done.compareAndSet(false, true) && write(msg);
-        }
-
-        @Override
-        public boolean isDone() {
-            return done.get() || closed.get() != null;
         }
     }
 

@@ -53,7 +53,9 @@ public final class AgentInstaller {
     private final Path agentsDir;
     private final String npm;
     private final Duration timeout;
-    private final ConcurrentHashMap<Path, CompletableFuture<InstalledAgent>> running = new ConcurrentHashMap<>();
+    // Static: two installers over the same CORRAL_HOME in one JVM must share the run (a second FileLock
+    // on the same file from this JVM would throw OverlappingFileLockException instead of waiting).
+    private static final ConcurrentHashMap<Path, CompletableFuture<InstalledAgent>> RUNNING = new ConcurrentHashMap<>();
 
     public AgentInstaller(Path corralHome) {
         this(corralHome, "npm", Duration.ofMinutes(10));
@@ -101,14 +103,14 @@ public final class AgentInstaller {
             return done.get();
         }
         CompletableFuture<InstalledAgent> mine = new CompletableFuture<>();
-        CompletableFuture<InstalledAgent> shared = running.putIfAbsent(dir, mine);
+        CompletableFuture<InstalledAgent> shared = RUNNING.putIfAbsent(dir.toAbsolutePath().normalize(), mine);
         if (shared == null) {
             try {
                 mine.complete(installLocked(entry, spec, dir, listener));
             } catch (RuntimeException | Error e) {
                 mine.completeExceptionally(e);
             } finally {
-                running.remove(dir, mine);
+                RUNNING.remove(dir.toAbsolutePath().normalize(), mine);
             }
             shared = mine;
         }

@@ -2,11 +2,16 @@ package dev.corral.api;
 
 import static io.javalin.apibuilder.ApiBuilder.delete;
 import static io.javalin.apibuilder.ApiBuilder.get;
+import static io.javalin.apibuilder.ApiBuilder.patch;
 import static io.javalin.apibuilder.ApiBuilder.path;
 import static io.javalin.apibuilder.ApiBuilder.post;
 import static io.javalin.apibuilder.ApiBuilder.put;
+import static io.javalin.apibuilder.ApiBuilder.ws;
 
 import dev.corral.auth.ApiToken;
+import dev.corral.auth.JwtVerifier;
+import dev.corral.secrets.CredentialVault;
+import dev.corral.workspace.Terminals;
 import dev.corral.workspace.WorkspaceService;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson;
@@ -23,17 +28,27 @@ public final class ApiServer implements AutoCloseable {
     public static final long MAX_JSON_BODY = 1024 * 1024;
 
     private final Javalin app;
+    private final TokenAuth auth;
 
     /** What the API serves; one record so adding a capability does not grow the constructor. */
-    public record Services(ApiToken token, WorkspaceService workspaces, String sandboxBackend, String cgroups,
-                           Supplier<List<String>> warnings) {}
+    public record Services(ApiToken token, JwtVerifier jwt, WorkspaceService workspaces, CredentialVault credentials,
+                           Terminals terminals, String sandboxBackend, String cgroups, Supplier<List<String>> warnings) {}
 
     public ApiServer(Services s) {
-        var auth = new TokenAuth(s.token());
+        auth = new TokenAuth(s.token(), s.jwt(), origins(System.getenv()), RateLimits.fromEnvironment(System.getenv()),
+                id -> {
+                    try {
+                        return s.workspaces().get(id).id();
+                    } catch (dev.corral.CorralException e) {
+                        return id;
+                    }
+                });
         var health = new HealthRoutes(s.sandboxBackend(), s.cgroups(), s.warnings());
         var ws = new WorkspaceRoutes(s.workspaces());
         var files = new FileRoutes(s.workspaces());
         var procs = new ProcessRoutes(s.workspaces());
+        var creds = new CredentialRoutes(s.credentials(), s.workspaces());
+        var terms = new TerminalRoutes(s.terminals());
         app = Javalin.create(cfg -> {
             cfg.useVirtualThreads = true;
             cfg.showJavalinBanner = false;
@@ -47,6 +62,12 @@ public final class ApiServer implements AutoCloseable {
                 get("/api/v1/openapi.json", ctx -> {
                     InputStream in = ApiServer.class.getResourceAsStream("openapi.json");
                     ctx.contentType("application/json").result(in);
+                });
+                path("/api/v1/credentials", () -> {
+                    get(creds::list);
+                    post("rotate", creds::rotate);
+                    put("{agentId}", creds::put);
+                    delete("{agentId}", creds::delete);
                 });
                 path("/api/v1/workspaces", () -> {
                     post(ws::create);
@@ -71,6 +92,13 @@ public final class ApiServer implements AutoCloseable {
                         post("processes/{pid}/signal", procs::signal);
                         get("processes/{pid}/wait", procs::await);
                         get("processes/{pid}/output", procs::output);
+                        post("terminals", terms::create);
+                        get("terminals", terms::list);
+                        get("terminals/{tid}", terms::get);
+                        patch("terminals/{tid}", terms::rename);
+                        post("terminals/{tid}", terms::rename);
+                        delete("terminals/{tid}", terms::delete);
+                        ws("terminals/{tid}", terms.socket());
                     });
                 });
             });
@@ -78,6 +106,8 @@ public final class ApiServer implements AutoCloseable {
         app.before("/api/*", ctx -> {
             if (!ctx.path().equals("/api/v1/openapi.json")) auth.check(ctx);
         });
+        // WebSocket upgrades skip the HTTP before-handlers; an unauthenticated upgrade is answered 401.
+        app.wsBeforeUpgrade("/api/*", auth::check);
         ErrorMapping.install(app);
     }
 
@@ -93,6 +123,16 @@ public final class ApiServer implements AutoCloseable {
                     + ")\",\"code\":\"http_" + status + "\"}").getBytes(StandardCharsets.UTF_8));
             base.setHandled(true);
         }
+    }
+
+    private static List<String> origins(java.util.Map<String, String> env) {
+        String v = env.getOrDefault("CORRAL_ALLOWED_ORIGINS", "");
+        return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(o -> !o.isEmpty()).toList();
+    }
+
+    /** How to find a session's workspace, so workspace-scoped tokens reach only their own sessions. */
+    public void setSessionWorkspace(java.util.function.Function<String, java.util.Optional<String>> lookup) {
+        auth.setSessionWorkspace(lookup);
     }
 
     public ApiServer start(String host, int port) {

@@ -35,7 +35,6 @@ public final class SessionRoutes {
     public static void mount(Javalin app, ApiToken token, SessionHost sessions, AgentRegistry registry, AgentInstaller installer) {
         var r = new SessionRoutes(sessions);
         var agents = new AgentRoutes(registry, installer);
-        var auth = new TokenAuth(token);
         app.get("/api/v1/agents", agents::list);
         app.post("/api/v1/agents/{id}/install", agents::install);
         app.post("/api/v1/workspaces/{id}/sessions", r::create);
@@ -52,7 +51,7 @@ public final class SessionRoutes {
         app.post("/api/v1/sessions/{sid}/suspend", r::suspend);
         app.post("/api/v1/sessions/{sid}/resume", r::resume);
         app.get("/api/v1/sessions/{sid}/events", r::events);
-        app.wsBeforeUpgrade("/api/v1/sessions/{sid}/ws", auth::check);
+        // The upgrade is authenticated (and scoped) by ApiServer's wsBeforeUpgrade on /api/*.
         app.ws("/api/v1/sessions/{sid}/ws", new SessionEventSocket(sessions));
     }
 

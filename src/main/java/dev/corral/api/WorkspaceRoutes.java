@@ -18,7 +18,8 @@ final class WorkspaceRoutes {
     }
 
     void list(Context ctx) {
-        ctx.json(workspaces.list());
+        var caller = TokenAuth.principal(ctx);
+        ctx.json(workspaces.list().stream().filter(w -> caller.mayUse(w.id())).toList());
     }
 
     void get(Context ctx) {

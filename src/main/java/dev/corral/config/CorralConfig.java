@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * The daemon's configuration, one record per concern. Built from flags over environment variables over defaults.
  */
-public record CorralConfig(Path home, Server server, SandboxDefaults sandbox, FilesConfig files) {
+public record CorralConfig(Path home, Server server, SandboxDefaults sandbox, FilesConfig files,
+                           TerminalsConfig terminals) {
 
     /** Where the API listens. */
     public record Server(String bind, int port) {}
@@ -19,6 +20,20 @@ public record CorralConfig(Path home, Server server, SandboxDefaults sandbox, Fi
 
     /** Limits of the files API. */
     public record FilesConfig(long maxFileBytes) {}
+
+    /**
+     * Terminals (SPEC §4). Environment: {@code CORRAL_TERMINAL_RING_BYTES} (output kept per terminal for replay,
+     * default 1 MiB), {@code CORRAL_TERMINALS_PER_WORKSPACE} (default 16), {@code CORRAL_TERMINAL_EXIT_GRACE_SECONDS}
+     * (how long an exited terminal stays readable, default 300).
+     */
+    public record TerminalsConfig(int ringBytes, int maxPerWorkspace, Duration exitGrace) {
+        public TerminalsConfig {
+            if (ringBytes < 1024 || maxPerWorkspace < 1 || exitGrace.isNegative()) {
+                throw new IllegalArgumentException("CORRAL_TERMINAL_RING_BYTES must be at least 1024, "
+                        + "CORRAL_TERMINALS_PER_WORKSPACE at least 1, CORRAL_TERMINAL_EXIT_GRACE_SECONDS not negative");
+            }
+        }
+    }
 
     public static final int DEFAULT_PORT = 7433;
 
@@ -47,7 +62,10 @@ public record CorralConfig(Path home, Server server, SandboxDefaults sandbox, Fi
                 Duration.ofSeconds(intEnv(env, "CORRAL_CLONE_TIMEOUT_SECONDS", 1800)),
                 intEnv(env, "CORRAL_PROCESS_OUTPUT_BYTES", 4 * 1024 * 1024));
         var files = new FilesConfig(longEnv(env, "CORRAL_MAX_FILE_BYTES", 512L * 1024 * 1024));
-        return new CorralConfig(h, server, sandbox, files);
+        var terminals = new TerminalsConfig(intEnv(env, "CORRAL_TERMINAL_RING_BYTES", 1 << 20),
+                intEnv(env, "CORRAL_TERMINALS_PER_WORKSPACE", 16),
+                Duration.ofSeconds(intEnv(env, "CORRAL_TERMINAL_EXIT_GRACE_SECONDS", 300)));
+        return new CorralConfig(h, server, sandbox, files, terminals);
     }
 
     private static int intEnv(Map<String, String> env, String key, int def) {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class Subscription implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Subscription.class);
-    private static final int CHUNK = 32 * 1024;
+    private static final int CHUNK = 64 * 1024;
 
     private final Terminal terminal;
     private final Viewer viewer;

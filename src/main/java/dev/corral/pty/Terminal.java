@@ -42,10 +42,14 @@ public final class Terminal implements AutoCloseable {
     /** Input accepted but not yet written to the PTY, past which {@link #write} refuses more. */
     private static final long MAX_PENDING_INPUT = 1 << 20;
     private static final Duration KILL_AFTER = Duration.ofSeconds(2);
+    /** How long output is still read after the process exited, from programs it left holding the PTY. */
+    private static final Duration OUTPUT_AFTER_EXIT = Duration.ofMillis(500);
     private static final byte[] STOP_INPUT = new byte[0];
+    /** Longest title {@link #rename} accepts. */
+    public static final int MAX_TITLE = 200;
 
     private final String id;
-    private final String title;
+    private volatile String title;
     private final Instant createdAt = Instant.now();
     private final PtyProcess process;
     private final ByteRing ring;
@@ -104,6 +108,19 @@ public final class Terminal implements AutoCloseable {
 
     public String title() {
         return title;
+    }
+
+    /** Changes the title shown in terminal lists (a tab rename); a blank title is refused. */
+    public void rename(String newTitle) {
+        if (newTitle == null || newTitle.isBlank()) {
+            throw new TerminalException(TerminalException.Kind.BAD_REQUEST, "bad_terminal_title",
+                    "a terminal title must not be blank", null);
+        }
+        if (newTitle.length() > MAX_TITLE) {
+            throw new TerminalException(TerminalException.Kind.BAD_REQUEST, "bad_terminal_title",
+                    "a terminal title has at most " + MAX_TITLE + " characters", null);
+        }
+        title = newTitle.strip();
     }
 
     public Instant createdAt() {
@@ -230,9 +247,14 @@ public final class Terminal implements AutoCloseable {
 
     private void pumpOutput() {
         var buffer = new byte[READ_BUFFER];
-        try (InputStream in = process.getInputStream()) {
+        var direct = MasterReader.of(process);
+        // pty4j's own stream ends when the process exits; ours would wait for every holder of the PTY (a background
+        // job), so it is told to stop once the process has been gone for a moment.
+        direct.ifPresent(reader -> process.onExit().thenRunAsync(reader::stop,
+                CompletableFuture.delayedExecutor(OUTPUT_AFTER_EXIT.toMillis(), TimeUnit.MILLISECONDS)));
+        try (InputStream in = direct.<InputStream>map(r -> r).orElseGet(process::getInputStream)) {
             int n;
-            while ((n = in.read(buffer)) >= 0) {
+            while ((n = in.read(buffer, 0, buffer.length)) >= 0) {
                 if (n > 0) {
                     ring.append(buffer, 0, n);
                     wakeViewers();

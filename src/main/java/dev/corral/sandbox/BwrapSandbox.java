@@ -39,7 +39,7 @@ final class BwrapSandbox implements Sandbox {
     private final Duration startTimeout;
     private final Object lock = new Object();
     private final Deque<String> lastLines = new ArrayDeque<>();
-    private final List<ForwardRelay> relays = new ArrayList<>();
+    private final List<AutoCloseable> relays = new ArrayList<>();
 
     private volatile Process bwrap;
     private volatile Cgroups.Group group;
@@ -87,10 +87,25 @@ final class BwrapSandbox implements Sandbox {
 
         boolean privateNet = spec.network().mode() != NetworkPolicy.Mode.HOST;
         List<NetworkPolicy.Endpoint> forwards = privateNet ? spec.network().forward() : List.of();
-        if (!forwards.isEmpty() && !Files.isExecutable(Path.of("/usr/bin/socat"))) {
-            throw new SandboxStartException("network.forward needs socat inside the sandbox: install it (apt-get install socat)");
+        // Relays inside the sandbox: sandbox loopback port -> Unix socket name under /run/corral/fwd.
+        var inside = new java.util.LinkedHashMap<Integer, String>();
+        for (var fwd : forwards) {
+            relays.add(ForwardRelay.start(run.resolve("fwd").resolve(fwd.port() + ".sock"), fwd));
+            inside.put(fwd.port(), fwd.port() + ".sock");
         }
-        for (var fwd : forwards) relays.add(ForwardRelay.start(run.resolve("fwd").resolve(fwd.port() + ".sock"), fwd));
+        if (spec.network().mode() == NetworkPolicy.Mode.PROXY) {
+            if (inside.containsKey(EgressProxy.SANDBOX_PORT)) {
+                throw new SandboxStartException("network.forward cannot use port " + EgressProxy.SANDBOX_PORT + " in proxy mode");
+            }
+            relays.add(EgressProxy.start(spec.id(), run.resolve("fwd").resolve("proxy.sock"), spec.network().allow()));
+            inside.put(EgressProxy.SANDBOX_PORT, "proxy.sock");
+        }
+        if (spec.git() != null) {
+            relays.add(GitCredentialServer.start(spec.id(), run.resolve("fwd").resolve("git-credential.sock"), spec.git()));
+        }
+        if ((!inside.isEmpty() || spec.git() != null) && !Files.isExecutable(Path.of("/usr/bin/socat"))) {
+            throw new SandboxStartException("network relays need socat inside the sandbox: install it (apt-get install socat)");
+        }
 
         long t1 = System.nanoTime();
         group = cgroups.create(spec.id(), spec.limits());
@@ -117,8 +132,8 @@ final class BwrapSandbox implements Sandbox {
         cmd.addAll(List.of("--bind", spec.workspaceDir().toString(), SandboxSpec.WORKSPACE,
                 "--bind", spec.homeDir().toString(), SandboxSpec.HOME,
                 "--bind", run.resolve("fwd").toString(), "/run/corral/fwd"));
-        spec.readOnlyMounts().forEach((host, inside) -> cmd.addAll(List.of("--ro-bind", host.toString(), inside)));
-        cmd.addAll(List.of("--chdir", SandboxSpec.WORKSPACE, "--info-fd", "3", "--", "/bin/sh", "-c", initScript(forwards)));
+        spec.readOnlyMounts().forEach((host, target) -> cmd.addAll(List.of("--ro-bind", host.toString(), target)));
+        cmd.addAll(List.of("--chdir", SandboxSpec.WORKSPACE, "--info-fd", "3", "--", "/bin/sh", "-c", initScript(inside)));
 
         // A shell joins the cgroups first, so bwrap and everything it starts are inside them.
         String launcher = joinCgroups() + "exec " + Shell.join(cmd) + " 3>" + Shell.quote(info.toString());
@@ -182,15 +197,13 @@ final class BwrapSandbox implements Sandbox {
         ended.complete(endReason);
     }
 
-    private String initScript(List<NetworkPolicy.Endpoint> forwards) {
+    private String initScript(Map<Integer, String> relaysInside) {
         var s = new StringBuilder();
-        for (var f : forwards) {
-            s.append("socat TCP-LISTEN:").append(f.port()).append(",bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/corral/fwd/")
-                    .append(f.port()).append(".sock & ");
-        }
-        for (var f : forwards) {
+        relaysInside.forEach((port, sock) -> s.append("socat TCP-LISTEN:").append(port)
+                .append(",bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/corral/fwd/").append(sock).append(" & "));
+        for (int port : relaysInside.keySet()) {
             // Wait until the relay listens (state 0A in /proc/net/tcp), so "ready" means reachable.
-            String hex = String.format(":%04X 00000000:0000 0A", f.port());
+            String hex = String.format(":%04X 00000000:0000 0A", port);
             s.append("n=0; until grep -q '").append(hex).append("' /proc/net/tcp; do n=$((n+1)); [ $n -gt 2000 ] && exit 97; sleep 0.005; done; ");
         }
         s.append("echo ").append(READY).append("; exec sleep infinity");
@@ -217,6 +230,13 @@ final class BwrapSandbox implements Sandbox {
         env.put("SHELL", "/bin/bash");
         env.put("LANG", "C.UTF-8");
         env.put("CORRAL_WORKSPACE_ID", spec.id());
+        if (spec.network().mode() == NetworkPolicy.Mode.PROXY) {
+            String proxy = "http://127.0.0.1:" + EgressProxy.SANDBOX_PORT;
+            for (String k : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) env.put(k, proxy);
+            env.put("NO_PROXY", "localhost,127.0.0.1,::1");
+            env.put("no_proxy", "localhost,127.0.0.1,::1");
+        }
+        if (spec.git() != null) env.putAll(GitCredentialServer.gitEnvironment());
         env.putAll(spec.env());
         return env;
     }
@@ -237,8 +257,19 @@ final class BwrapSandbox implements Sandbox {
 
     @Override
     public boolean signal(ProcessHandle launcher, String signal) {
-        // The launcher is nsenter on the host; the sandboxed program is its only child.
+        // The launcher is nsenter on the host; the sandboxed program is its only child. Right after a start the
+        // launcher may not have forked it yet: wait for it a little rather than report "already exited".
         Optional<ProcessHandle> target = launcher.children().findFirst();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (target.isEmpty() && launcher.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            target = launcher.children().findFirst();
+        }
         if (target.isEmpty()) return false;
         long pid = target.get().pid();
         if (!List.of("TERM", "KILL", "INT", "HUP", "QUIT", "USR1", "USR2").contains(signal)) {
@@ -270,7 +301,13 @@ final class BwrapSandbox implements Sandbox {
                 }
             }
             if (group != null) group.destroy();
-            relays.forEach(ForwardRelay::close);
+            for (AutoCloseable r : relays) {
+                try {
+                    r.close();
+                } catch (Exception ignored) {
+                    // closing anyway
+                }
+            }
             relays.clear();
             try {
                 deleteTree(spec.runDir());

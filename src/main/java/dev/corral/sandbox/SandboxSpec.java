@@ -13,14 +13,21 @@ import java.util.Map;
  * @param runDir       host directory private to this sandbox's run (relay sockets, launch info); emptied on start
  * @param readOnlyMounts extra host paths mounted read-only, host path to sandbox path (e.g. installed agents)
  * @param env          environment every process in the sandbox gets, over the base environment
+ * @param git          a git credential served to git inside through a credential helper, or null
  */
 public record SandboxSpec(String id, Path workspaceDir, Path homeDir, Path runDir, Limits limits,
-                          NetworkPolicy network, Map<Path, String> readOnlyMounts, Map<String, String> env) {
+                          NetworkPolicy network, Map<Path, String> readOnlyMounts, Map<String, String> env,
+                          GitCredential git) {
     public SandboxSpec {
         limits = limits == null ? Limits.NONE : limits;
         network = network == null ? NetworkPolicy.NONE : network;
         readOnlyMounts = readOnlyMounts == null ? Map.of() : Map.copyOf(readOnlyMounts);
         env = env == null ? Map.of() : Map.copyOf(env);
+    }
+
+    public SandboxSpec(String id, Path workspaceDir, Path homeDir, Path runDir, Limits limits, NetworkPolicy network,
+                       Map<Path, String> readOnlyMounts, Map<String, String> env) {
+        this(id, workspaceDir, homeDir, runDir, limits, network, readOnlyMounts, env, null);
     }
 
     /** The sandbox user's home directory as seen inside. */

@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import dev.corral.sandbox.GitCredential;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,20 +57,30 @@ final class RepoCloner {
      * Clones {@code repo} into {@code dest} (which must not exist) and checks out {@code ref} when given.
      * {@code progress} receives a phase and a percentage.
      */
-    void cloneInto(String repo, String ref, Path dest, Consumer<Progress> progress) {
-        run(List.of("git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null", "clone", "--progress",
-                "--", repo, dest.toString()), progress, "clone");
+    void cloneInto(String repo, String ref, Path dest, GitCredential credential, Consumer<Progress> progress) {
+        var argv = new ArrayList<>(List.of("git", "-c", "protocol.ext.allow=never", "-c", "core.hooksPath=/dev/null"));
+        if (credential != null) {
+            // The helper reads the token from this process's environment: never on a command line, in a file or a URL.
+            argv.addAll(List.of("-c", "credential.helper=", "-c", "credential.helper=!f() { test \"$1\" = get && "
+                    + "printf 'username=%s\\npassword=%s\\n' \"$CORRAL_GIT_USERNAME\" \"$CORRAL_GIT_TOKEN\"; }; f"));
+        }
+        argv.addAll(List.of("clone", "--progress", "--", repo, dest.toString()));
+        run(argv, credential, progress, "clone");
         if (ref != null) {
             run(List.of("git", "-C", dest.toString(), "-c", "core.hooksPath=/dev/null", "checkout", "--progress", ref, "--"),
-                    progress, "checkout");
+                    null, progress, "checkout");
         }
         progress.accept(new Progress("done", 100));
     }
 
-    private void run(List<String> argv, Consumer<Progress> progress, String what) {
+    private void run(List<String> argv, GitCredential credential, Consumer<Progress> progress, String what) {
         var pb = new ProcessBuilder(argv).redirectErrorStream(true);
         pb.environment().put("GIT_TERMINAL_PROMPT", "0");
         pb.environment().put("GIT_ASKPASS", "/bin/false");
+        if (credential != null) {
+            pb.environment().put("CORRAL_GIT_USERNAME", credential.username());
+            pb.environment().put("CORRAL_GIT_TOKEN", credential.token());
+        }
         Process p;
         try {
             p = pb.start();

@@ -1,6 +1,7 @@
 package dev.corral.workspace;
 
 import dev.corral.CorralException;
+import dev.corral.sandbox.GitCredential;
 import dev.corral.sandbox.Limits;
 import dev.corral.sandbox.NetworkPolicy;
 import dev.corral.sandbox.Sandbox;
@@ -64,6 +65,8 @@ public final class WorkspaceService implements AutoCloseable {
     private final RepoCloner cloner;
     private final Map<String, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile java.util.function.Function<String, List<String>> agentEgress = agent -> List.of();
+    private volatile dev.corral.secrets.CredentialVault vault;
 
     /** What exists of a workspace while the daemon runs. */
     private static final class Runtime {
@@ -84,6 +87,16 @@ public final class WorkspaceService implements AutoCloseable {
 
     public void addListener(Listener l) {
         listeners.add(l);
+    }
+
+    /** Where workspaces' git credentials are kept (encrypted). */
+    public void setVault(dev.corral.secrets.CredentialVault vault) {
+        this.vault = vault;
+    }
+
+    /** Where the hosts an agent needs come from (its registry entry); they join the allow list in proxy mode. */
+    public void setAgentEgress(java.util.function.Function<String, List<String>> egress) {
+        this.agentEgress = egress;
     }
 
     /**
@@ -131,12 +144,14 @@ public final class WorkspaceService implements AutoCloseable {
             source = Workspace.Source.EMPTY;
         }
         NetworkPolicy network = parseNetwork(req.network());
+        GitCredential git = parseGit(req);
         Limits limits = req.limits() == null ? settings.defaultLimits() : req.limits().orElse(settings.defaultLimits());
         Instant now = Instant.now();
         var w = new Workspace(id, name, WorkspaceState.CREATING, null, source, req.agent(), limits, network, now, now, null);
         Runtime rt = runtime(id);
         try {
             store.insert(w);
+            if (git != null) vault.putGit(id, git);
         } catch (RuntimeException e) {
             runtimes.remove(id);
             throw e;
@@ -168,7 +183,7 @@ public final class WorkspaceService implements AutoCloseable {
                 if (!Files.isDirectory(repo.resolve(".git"))) {
                     deleteTree(repo);
                     rt.progress = new WorkspaceView.Progress("clone", 0);
-                    cloner.cloneInto(w.source().repo(), w.source().ref(), repo,
+                    cloner.cloneInto(w.source().repo(), w.source().ref(), repo, gitCredential(w.id()),
                             p -> rt.progress = new WorkspaceView.Progress(p.phase(), p.percent()));
                 }
             } else if (w.source().kind() == Workspace.Source.Kind.EMPTY) {
@@ -188,9 +203,15 @@ public final class WorkspaceService implements AutoCloseable {
             throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot create " + agents + ": " + e.getMessage());
         }
         // Installed agents are visible read-only in every sandbox, at the same layout as on the host.
+        NetworkPolicy network = w.network();
+        if (network.mode() == NetworkPolicy.Mode.PROXY && w.agent() != null) {
+            var allow = new ArrayList<>(network.allow());
+            allow.addAll(agentEgress.apply(w.agent()));
+            network = new NetworkPolicy(network.mode(), allow, network.forward());
+        }
         var spec = new SandboxSpec(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"),
-                settings.home().resolve("run").resolve(w.id()), w.limits(), w.network(),
-                Map.of(agents, SandboxSpec.AGENTS), Map.of());
+                settings.home().resolve("run").resolve(w.id()), w.limits(), network,
+                Map.of(agents, SandboxSpec.AGENTS), Map.of(), gitCredential(w.id()));
         Sandbox sandbox = backend.create(spec);
         sandbox.start();
         rt.sandbox = sandbox;
@@ -306,6 +327,7 @@ public final class WorkspaceService implements AutoCloseable {
         } catch (IOException e) {
             throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot delete workspace files: " + e.getMessage());
         }
+        if (vault != null) vault.deleteGit(w.id());
         store.delete(w.id());
         runtimes.remove(w.id());
     }
@@ -495,6 +517,30 @@ public final class WorkspaceService implements AutoCloseable {
                 w.lastStartedAt(), rt == null ? null : rt.progress, status, warnings);
     }
 
+    private GitCredential gitCredential(String id) {
+        return vault == null ? null : vault.git(id).orElse(null);
+    }
+
+    private GitCredential parseGit(CreateWorkspace req) {
+        var g = req.git();
+        if (g == null) return null;
+        if (vault == null) throw new CorralException(CorralException.Kind.UNAVAILABLE, "no_vault", "no credential vault");
+        if (g.token() == null || g.token().isBlank() || g.token().indexOf('\n') >= 0) {
+            throw CorralException.badRequest("invalid_git", "git.token must be a non-empty single line");
+        }
+        String host = g.host();
+        if (host == null && req.repo() != null && req.repo().matches("(?i)https?://.*")) {
+            var uri = java.net.URI.create(req.repo());
+            host = uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+        }
+        if (host == null || !host.matches("[A-Za-z0-9.-]+(:\\d{1,5})?")) {
+            throw CorralException.badRequest("invalid_git", "git.host is required (host or host:port) unless repo is an http(s) URL");
+        }
+        String user = g.username() == null || g.username().isBlank() ? "x-access-token" : g.username();
+        if (user.indexOf('\n') >= 0) throw CorralException.badRequest("invalid_git", "git.username must be a single line");
+        return new GitCredential(host, user, g.token());
+    }
+
     private NetworkPolicy parseNetwork(CreateWorkspace.Network n) {
         if (n == null) return NetworkPolicy.NONE;
         NetworkPolicy.Mode mode;
@@ -503,8 +549,10 @@ public final class WorkspaceService implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw CorralException.badRequest("invalid_network", "network.mode must be none, proxy or host");
         }
-        if (mode == NetworkPolicy.Mode.PROXY) {
-            throw CorralException.badRequest("unsupported_network_mode", "network mode proxy is not available yet; use none (with forward) or host");
+        for (String host : n.allow() == null ? List.<String>of() : n.allow()) {
+            if (host == null || !host.matches("(\\*\\.)?[A-Za-z0-9.-]+(:\\d{1,5})?")) {
+                throw CorralException.badRequest("invalid_network", "network.allow entries are host, *.domain or host:port, got '" + host + "'");
+            }
         }
         var forward = new ArrayList<NetworkPolicy.Endpoint>();
         for (String f : n.forward() == null ? List.<String>of() : n.forward()) {

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code updates, count, kinds?}: that many updates whose content text is their index; their
  *       {@code sessionUpdate} cycles through {@code kinds} (default {@code agent_message_chunk}), so unknown and
- *       extension kinds such as {@code session_info_update} or {@code _vendor/x} can be flooded too;
+ *       extension kinds such as {@code session_info_update} or {@code _vendor/x} can be flooded too; with
+ *       {@code stamp} each carries {@code _meta.sentMicros} (wall clock), with {@code intervalMicros} they are paced;
  *   <li>{@code line, text}: writes the text as one line, exactly (garbage, or an exact message);
  *   <li>{@code bytes, base64}: writes those bytes then a newline (invalid UTF-8);
  *   <li>{@code oversized, bytes}: writes a JSON notification line of that many bytes;
@@ -137,12 +138,25 @@ public final class FakeAgent {
                 case "updates" -> {
                     int count = step.get("count").asInt();
                     JsonNode kinds = step.path("kinds");
+                    boolean stamp = step.path("stamp").asBoolean(false);
+                    long intervalNanos = step.path("intervalMicros").asLong(0) * 1000;
+                    long next = System.nanoTime();
                     for (int i = 0; i < count; i++) {
+                        if (intervalNanos > 0) {
+                            next += intervalNanos;
+                            while (System.nanoTime() < next) Thread.onSpinWait();
+                        }
                         String kind = kinds.isEmpty() ? "agent_message_chunk" : kinds.get(i % kinds.size()).asText();
                         ObjectNode params = JSON.createObjectNode().put("sessionId", sessionId);
                         ObjectNode update = params.putObject("update").put("sessionUpdate", kind);
                         update.putObject("content").put("type", "text").put("text", Integer.toString(i));
+                        if (stamp) {
+                            // Wall-clock microseconds when sent, for latency measured in another process.
+                            java.time.Instant now = java.time.Instant.now();
+                            update.putObject("_meta").put("sentMicros", now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
+                        }
                         send(envelope().put("method", "session/update").set("params", params));
+                        if (intervalNanos > 0) out.flush();
                     }
                 }
                 case "line" -> writeLine(step.get("text").asText().getBytes(StandardCharsets.UTF_8));

@@ -92,14 +92,14 @@ class AgentInstallerTest {
 
     @Test
     void concurrentInstallsShareOneNpmRun() throws Exception {
-        AgentInstaller installer = new AgentInstaller(home);
         AgentEntry fake = entry("fake", tarball.toString(), null);
         List<InstallProgress> events = new CopyOnWriteArrayList<>();
         CountDownLatch go = new CountDownLatch(1);
         try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
             List<Future<InstalledAgent>> results = Stream.generate(() -> pool.submit(() -> {
                 go.await();
-                return installer.install(fake, events::add);
+                // A new installer per caller: sharing must not depend on using one instance.
+                return new AgentInstaller(home).install(fake, events::add);
             })).limit(4).toList();
             go.countDown();
             for (Future<InstalledAgent> f : results) assertThat(f.get().bin()).isExecutable();

@@ -73,4 +73,20 @@ class AllAgentsEndToEndTest {
                 null, List.of("-m", "gemini-2.5-flash"), List.of())
                 .run(corralHome, home, workspace);
     }
+
+    @Test
+    void qwen() throws Exception {
+        InstalledAgent node = new AgentInstaller(corralHome).install(NODE_22, InstallListener.NONE);
+        new ShellTurnScenario("qwen",
+                new ModelReply.ToolCall("run_shell_command", "{\"command\":\"echo hi > x.txt\",\"is_background\":false}"),
+                (url, h) -> {
+                    Path qwenHome = Files.createDirectories(h.resolve(".qwen"));
+                    Files.writeString(qwenHome.resolve("settings.json"), "{\"security\":{\"auth\":{\"selectedType\":\"openai\"}}}");
+                    return Map.of("OPENAI_API_KEY", "dummy", "OPENAI_BASE_URL", url + "/v1", "OPENAI_MODEL", "fake-model");
+                },
+                "default", List.of(), List.of(node.bin().getParent()),
+                // Qwen also sends classifier and sub-agent requests with smaller tool sets; the conversation offers "agent".
+                r -> r.toolNames().contains("agent"))
+                .run(corralHome, home, workspace);
+    }
 }

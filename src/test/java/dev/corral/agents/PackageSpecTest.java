@@ -1,10 +1,12 @@
 package dev.corral.agents;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@Timeout(10)
 class PackageSpecTest {
 
     @Test

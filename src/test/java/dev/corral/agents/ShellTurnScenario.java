@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,9 +27,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * @param modeId    passed to {@code session/set_mode} before the prompt, or null
  * @param extraArgs appended to the registry's arguments
  * @param path      directories put first on PATH (e.g. a newer Node.js), or empty
+ * @param mainTurn  which model requests are the conversation (the rest are side requests); default: any with tools
  */
 record ShellTurnScenario(String agentId, ModelReply.ToolCall shellTool, EnvFactory env, String modeId,
-                         List<String> extraArgs, List<Path> path) {
+                         List<String> extraArgs, List<Path> path, Predicate<RecordedRequest> mainTurn) {
+
+    ShellTurnScenario(String agentId, ModelReply.ToolCall shellTool, EnvFactory env, String modeId,
+                      List<String> extraArgs, List<Path> path) {
+        this(agentId, shellTool, env, modeId, extraArgs, path, r -> !r.toolNames().isEmpty());
+    }
 
     static final String COMMAND = "echo hi > x.txt";
 
@@ -40,7 +47,7 @@ record ShellTurnScenario(String agentId, ModelReply.ToolCall shellTool, EnvFacto
     /** Installs the agent into {@code corralHome} and runs the turn; returns the client for more assertions. */
     void run(Path corralHome, Path home, Path workspace) throws Exception {
         InstalledAgent agent = new AgentInstaller(corralHome).install(AgentRegistry.load(corralHome).get(agentId), InstallListener.NONE);
-        try (FakeModelServer model = FakeModelServer.start()) {
+        try (FakeModelServer model = FakeModelServer.start().withScriptedWhen(mainTurn)) {
             model.enqueue(ModelReply.of(new ModelReply.Text("I will run it."), shellTool), ModelReply.text("All done."));
 
             List<String> command = new ArrayList<>(agent.command());
@@ -87,7 +94,7 @@ record ShellTurnScenario(String agentId, ModelReply.ToolCall shellTool, EnvFacto
                 assertThat(text(updates)).contains("I will run it.").endsWith("All done.");
                 assertThat(acp.noise()).as("non-JSON stdout lines").isEmpty();
 
-                List<RecordedRequest> withTools = model.requests().stream().filter(r -> !r.toolNames().isEmpty()).toList();
+                List<RecordedRequest> withTools = model.requests().stream().filter(mainTurn).toList();
                 assertThat(withTools).hasSizeGreaterThanOrEqualTo(2);
                 assertThat(withTools.getFirst().toolNames()).contains(shellTool.name());
             }

@@ -14,14 +14,14 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /** A real WebSocket client (java.net.http) that records what the terminal socket sends. */
-final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
+public final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
 
-    record Closed(int code, String reason) {}
+    public record Closed(int code, String reason) {}
 
     private final ByteArrayOutputStream output = new ByteArrayOutputStream();
     private final List<String> texts = new ArrayList<>();
     private final StringBuilder partialText = new StringBuilder();
-    final CompletableFuture<Closed> closed = new CompletableFuture<>();
+    public final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private final boolean stalled;
     private volatile boolean resumed;
     private WebSocket socket;
@@ -30,12 +30,12 @@ final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
         this.stalled = stalled;
     }
 
-    static TerminalSocketClient connect(String url) throws Exception {
+    public static TerminalSocketClient connect(String url) throws Exception {
         return connect(url, false);
     }
 
     /** A client that, if {@code stalled}, reads one frame and then nothing until {@link #resume()}. */
-    static TerminalSocketClient connect(String url, boolean stalled) throws Exception {
+    public static TerminalSocketClient connect(String url, boolean stalled) throws Exception {
         var client = new TerminalSocketClient(stalled);
         client.socket = HttpClient.newHttpClient().newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
@@ -70,12 +70,12 @@ final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
         }
     }
 
-    void resume() {
+    public void resume() {
         resumed = true;
         socket.request(Long.MAX_VALUE);
     }
 
-    synchronized int byteCount() {
+    public synchronized int byteCount() {
         return output.size();
     }
 
@@ -90,27 +90,27 @@ final class TerminalSocketClient implements WebSocket.Listener, AutoCloseable {
         closed.completeExceptionally(error);
     }
 
-    synchronized String text() {
+    public synchronized String text() {
         return output.toString(StandardCharsets.UTF_8);
     }
 
-    synchronized byte[] bytes() {
+    public synchronized byte[] bytes() {
         return output.toByteArray();
     }
 
-    synchronized List<String> texts() {
+    public synchronized List<String> texts() {
         return List.copyOf(texts);
     }
 
-    void send(String input) {
+    public void send(String input) {
         sendBinary(input.getBytes(StandardCharsets.UTF_8));
     }
 
-    void sendBinary(byte[] bytes) {
+    public void sendBinary(byte[] bytes) {
         socket.sendBinary(ByteBuffer.wrap(bytes), true).join();
     }
 
-    void sendText(String text) {
+    public void sendText(String text) {
         socket.sendText(text, true).join();
     }
 

@@ -28,7 +28,7 @@ public final class WorkspaceBench {
         var bwrap = new ArrayList<Double>();
         for (int i = 0; i < n; i++) bwrap.add(run(bare));
 
-        try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), java.util.Map.of("LOG_LEVEL", "WARN"))) {
+        try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), java.util.Map.of("LOG_LEVEL", "WARN", "CORRAL_RATE_EXEC_PER_MINUTE", "0"))) {
             Api api = daemon.api();
             String execTrue = Api.json("argv", List.of("true"));
             // Warm up the daemon's JIT and connection pool.

@@ -48,6 +48,10 @@ class CliTest implements DaemonLogOnFailure.HasDaemon {
     record Run(int code, String out, String err) {}
 
     Run corral(Map<String, String> env, String... args) throws Exception {
+        return corralWithInput(env, "", args);
+    }
+
+    Run corralWithInput(Map<String, String> env, String input, String... args) throws Exception {
         List<String> cmd = TestDaemon.javaCommand();
         cmd.addAll(List.of(args));
         var pb = new ProcessBuilder(cmd);
@@ -55,7 +59,9 @@ class CliTest implements DaemonLogOnFailure.HasDaemon {
         pb.environment().put("CORRAL_URL", daemon.url());
         pb.environment().putAll(env);
         Process p = pb.start();
-        p.getOutputStream().close();
+        try (var stdin = p.getOutputStream()) {
+            stdin.write(input.getBytes(StandardCharsets.UTF_8));
+        }
         var errBytes = new java.util.concurrent.CompletableFuture<byte[]>();
         Thread.ofVirtual().start(() -> {
             try {
@@ -104,6 +110,16 @@ class CliTest implements DaemonLogOnFailure.HasDaemon {
         Run doctor = corral("doctor");
         assertThat(doctor.out()).contains("bwrap").contains("cgroups").contains("jdk").contains("daemon");
         assertThat(doctor.out()).containsPattern("ok +bwrap");
+    }
+
+    @Test
+    void keysAreReadFromStdinAndListedMasked() throws Exception {
+        Run set = corralWithInput(Map.of(), "sk-ant-api03-FROMSTDIN-abcdefgh-WXYZ\n", "keys", "set", "claude", "ANTHROPIC_API_KEY");
+        assertThat(set.code()).as(set.err()).isZero();
+        assertThat(set.out()).contains("ANTHROPIC_API_KEY=sk-ant-…WXYZ").doesNotContain("FROMSTDIN");
+        Run list = corral("keys", "list");
+        assertThat(list.out()).contains("claude ANTHROPIC_API_KEY=sk-ant-…WXYZ");
+        assertThat(corral("keys", "rm", "claude").out()).contains("claude credentials deleted");
     }
 
     @Test

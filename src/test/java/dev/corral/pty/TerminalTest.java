@@ -84,6 +84,16 @@ class TerminalTest {
     }
 
     @Test
+    void exitIsReportedWhileABackgroundJobStillHoldsThePty() {
+        var t = start(Commands.sh("sleep 60 & printf 'left a job'; exit 5"));
+        var viewer = new RecordingViewer();
+        t.attach(0, viewer);
+        assertThat(t.onExit()).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(5);
+        await().atMost(WAIT).until(viewer::exited);
+        assertThat(viewer.text()).endsWith("left a job");
+    }
+
+    @Test
     void reconnectWithAnOffsetGetsExactlyTheMissedBytes() throws Exception {
         var t = start(Commands.sh("printf 'first\\n'; read x; printf 'second\\n'; read y; printf 'third\\n'; exit 3"));
         var first = new RecordingViewer();

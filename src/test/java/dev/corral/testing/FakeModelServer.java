@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * A model API on 127.0.0.1 that answers with scripted replies in each provider's streaming wire format and
@@ -52,6 +53,7 @@ public final class FakeModelServer implements AutoCloseable {
     private final Deque<ModelReply> script = new ArrayDeque<>();
     private final AtomicInteger counter = new AtomicInteger();
     private volatile Dispatcher dispatcher = this::scripted;
+    private volatile Predicate<RecordedRequest> scripted = r -> !r.toolNames().isEmpty();
     private volatile String sideReply = "Fake title";
     private volatile String whenScriptEmpty = "Done.";
 
@@ -90,6 +92,15 @@ public final class FakeModelServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Which requests the default dispatcher answers from the script; the others are side requests (titles,
+     * classifiers, sub-agents) answered with a short text. Default: requests that offer any tool.
+     */
+    public FakeModelServer withScriptedWhen(Predicate<RecordedRequest> mainTurn) {
+        this.scripted = mainTurn;
+        return this;
+    }
+
     /** The text answered to tool-less side requests and, once the script is used up, to everything. */
     public FakeModelServer withFallbackText(String sideRequests, String scriptEmpty) {
         this.sideReply = sideRequests;
@@ -121,7 +132,7 @@ public final class FakeModelServer implements AutoCloseable {
     }
 
     private ModelReply scripted(RecordedRequest r) {
-        if (r.toolNames().isEmpty()) return ModelReply.text(sideReply);
+        if (!scripted.test(r)) return ModelReply.text(sideReply);
         synchronized (script) {
             return script.isEmpty() ? ModelReply.text(whenScriptEmpty) : script.removeFirst();
         }

@@ -49,8 +49,14 @@ public final class TestDaemon implements AutoCloseable {
     public static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        return new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", cp, "dev.corral.Main"));
+        var cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+        // Benchmarks and profiling add JVM options (bench/run passes CORRAL_JAVA_OPTS on, as ./corral does).
+        String extra = System.getProperty("corral.daemon.javaOpts", "");
+        if (!extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
+        // The daemon logs as in production (LOG_LEVEL, LOG_FORMAT), not with the tests' logback-test.xml.
+        cmd.addAll(List.of("-Dlogback.configurationFile=logback.xml", "-cp", cp, "dev.corral.Main"));
+        return cmd;
     }
 
     private void launch(int wantedPort) {

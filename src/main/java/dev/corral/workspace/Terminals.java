@@ -1,0 +1,137 @@
+package dev.corral.workspace;
+
+import dev.corral.CorralException;
+import dev.corral.pty.Terminal;
+import dev.corral.pty.TerminalConfig;
+import dev.corral.pty.TerminalInfo;
+import dev.corral.pty.TerminalManager;
+import dev.corral.pty.TerminalSize;
+import dev.corral.sandbox.Sandbox;
+import dev.corral.sandbox.SandboxCommand;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The terminals of every running workspace: one {@link TerminalManager} per sandbox, made when the sandbox starts and
+ * closed (killing its terminals) when it stops or the workspace is deleted. Register it with
+ * {@link WorkspaceService#addListener}. Terminals run inside the sandbox: by default an interactive login shell in
+ * {@code /workspace}.
+ *
+ * <p>Thread-safe. Lookups by a workspace that is not running fail with 409 {@code workspace_not_running}; a terminal
+ * id unknown to that workspace fails with 404, even if another workspace has it.
+ */
+public final class Terminals implements WorkspaceService.Listener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Terminals.class);
+    /** The shell a terminal runs when no command is given. */
+    public static final List<String> DEFAULT_SHELL = List.of("/bin/bash", "-l");
+
+    /**
+     * What {@code POST …/terminals} asks for.
+     *
+     * @param command a shell line run as {@code /bin/sh -c command}; {@code null} means an interactive login shell
+     * @param title   shown in tab lists; {@code null} means "bash" or the command line
+     */
+    public record CreateTerminal(Integer cols, Integer rows, String command, String title) {}
+
+    private record Running(Sandbox sandbox, TerminalManager manager) {}
+
+    private final WorkspaceService workspaces;
+    private final TerminalConfig config;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+
+    public Terminals(WorkspaceService workspaces, TerminalConfig config) {
+        this.workspaces = Objects.requireNonNull(workspaces, "workspaces");
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    @Override
+    public void started(String workspaceId, Sandbox sandbox) {
+        var old = running.put(workspaceId, new Running(sandbox, new TerminalManager(workspaceId, config)));
+        if (old != null) old.manager().close();
+    }
+
+    @Override
+    public void stopping(String workspaceId) {
+        var r = running.remove(workspaceId);
+        if (r != null) {
+            log.debug("closing the terminals of workspace {}", workspaceId);
+            r.manager().close();
+        }
+    }
+
+    /** Starts a terminal in the workspace's sandbox. */
+    public Terminal create(String idOrName, CreateTerminal req) {
+        if (req == null || req.cols() == null || req.rows() == null) {
+            throw CorralException.badRequest("bad_terminal_size", "\"cols\" and \"rows\" are required");
+        }
+        var size = TerminalSize.of(req.cols(), req.rows());
+        if (req.command() != null && req.command().isBlank()) {
+            throw CorralException.badRequest("bad_command", "\"command\" must not be blank; omit it for a shell");
+        }
+        var r = runningOf(idOrName);
+        var command = req.command() == null
+                ? new SandboxCommand(DEFAULT_SHELL, null, Map.of())
+                : SandboxCommand.shell(req.command());
+        // The PTY's program is the sandbox launcher, so name the tab after what runs inside.
+        String title = req.title() != null ? req.title()
+                : req.command() == null ? "bash" : abbreviate(req.command().strip());
+        if (title != null && (title.isBlank() || title.length() > Terminal.MAX_TITLE)) {
+            throw CorralException.badRequest("bad_terminal_title", "\"title\" must be 1.." + Terminal.MAX_TITLE
+                    + " characters");
+        }
+        return r.manager().create(r.sandbox().prepare(command), size, title);
+    }
+
+    private static String abbreviate(String command) {
+        return command.length() <= 40 ? command : command.substring(0, 39) + "…";
+    }
+
+    /** The workspace's open tabs, oldest first (exited terminals stay listed for the grace period). */
+    public List<TerminalInfo> list(String idOrName) {
+        return runningOf(idOrName).manager().list();
+    }
+
+    /** @throws CorralException 404 if the workspace has no such terminal, 409 if it is not running */
+    public Terminal get(String idOrName, String terminalId) {
+        return runningOf(idOrName).manager().get(terminalId);
+    }
+
+    public TerminalInfo rename(String idOrName, String terminalId, String title) {
+        var terminal = get(idOrName, terminalId);
+        terminal.rename(title);
+        return TerminalInfo.of(terminal);
+    }
+
+    /** Hangs up the terminal's program inside the sandbox and forgets the terminal. */
+    public void close(String idOrName, String terminalId) {
+        var r = runningOf(idOrName);
+        var terminal = r.manager().get(terminalId);
+        // The PTY's process is the launcher; the shell inside the sandbox gets its hang-up directly.
+        try {
+            if (terminal.isAlive()) r.sandbox().signal(terminal.processHandle(), "HUP");
+        } catch (RuntimeException e) {
+            log.debug("cannot hang up terminal {}", terminalId, e);
+        }
+        r.manager().close(terminalId);
+    }
+
+    private Running runningOf(String idOrName) {
+        var w = workspaces.get(idOrName);
+        workspaces.sandbox(w.id()); // 409 with the reason when it is not running
+        var r = running.get(w.id());
+        if (r == null) {
+            throw CorralException.conflict("workspace_not_running", "workspace " + w.name() + " is not running");
+        }
+        return r;
+    }
+
+    /** Kills every terminal (daemon shutdown). */
+    @Override
+    public void close() {
+        running.keySet().forEach(this::stopping);
+    }
+}

@@ -1,0 +1,171 @@
+package dev.corral.acp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.testing.Api;
+import dev.corral.testing.TestDaemon;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Issue 4's figures, in one run: session/update notifications from a flooding fake agent, through Corral (agent in a
+ * bwrap sandbox → ACP connection → durable SQLite event log → WebSocket viewer) against the same agent piped straight
+ * to a reader (the baseline). Throughput from a flood; latency (agent send → reader receive, wall clock) from a paced
+ * stream, so it measures the path and not a queue. Usage: bench/run session [floodCount] [pacedCount]
+ */
+public final class SessionBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    record Result(double eventsPerSecond, List<Double> latenciesMs, boolean inOrder) {}
+
+    public static void main(String[] args) throws Exception {
+        int flood = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+        int paced = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
+        Path tmp = Files.createTempDirectory("corral-session-bench");
+        String floodScript = "{\"turn\":[{\"op\":\"updates\",\"count\":" + flood + ",\"stamp\":true}]}";
+        String pacedScript = "{\"turn\":[{\"op\":\"updates\",\"count\":" + paced + ",\"stamp\":true,\"intervalMicros\":500}]}";
+
+        Result directFlood = direct(tmp, floodScript, flood);
+        Result directPaced = direct(tmp, pacedScript, paced);
+
+        SandboxedFakeAgent.install(tmp.resolve("home"));
+        try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), Map.of("LOG_LEVEL", "WARN",
+                "CORRAL_RATE_PROMPT_PER_MINUTE", "0"))) {
+            Api api = daemon.api();
+            String ws = api.createRunning(Api.json("name", "bench")).path("id").asText();
+            Result viaFlood = viaCorral(daemon, api, ws, floodScript, flood);
+            Result viaPaced = viaCorral(daemon, api, ws, pacedScript, paced);
+
+            System.out.printf("%-52s %12s %10s %10s %9s%n", "path", "events/s", "lat p50 ms", "lat p99 ms", "in order");
+            row("agent piped straight to a reader (baseline)", directFlood, directPaced);
+            row("agent in sandbox -> Corral (durable) -> WebSocket", viaFlood, viaPaced);
+            System.out.printf("throughput ratio Corral/baseline: %.2fx; added latency p50 %.2f ms, p99 %.2f ms%n",
+                    viaFlood.eventsPerSecond() / directFlood.eventsPerSecond(),
+                    pct(viaPaced.latenciesMs(), 50) - pct(directPaced.latenciesMs(), 50),
+                    pct(viaPaced.latenciesMs(), 99) - pct(directPaced.latenciesMs(), 99));
+            System.out.println("targets: >= 50,000 events/s durable through Corral; added p99 latency <= 2 ms");
+        }
+    }
+
+    private static void row(String name, Result flood, Result paced) {
+        System.out.printf("%-52s %12.0f %10.2f %10.2f %9s%n", name, flood.eventsPerSecond(), pct(paced.latenciesMs(), 50),
+                pct(paced.latenciesMs(), 99), flood.inOrder() && paced.inOrder());
+    }
+
+    /** The fake agent as a plain host process, its stdout read line by line. */
+    private static Result direct(Path tmp, String script, int count) throws Exception {
+        Path file = Files.writeString(Files.createTempFile(tmp, "script", ".json"), script);
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx160m", "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "dev.corral.acp.FakeAgent", file.toString(), tmp.resolve("direct-record.jsonl").toString()));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        OutputStream in = p.getOutputStream();
+        var out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        send(in, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":1}}");
+        out.readLine();
+        send(in, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"session/new\",\"params\":{\"cwd\":\"/tmp\",\"mcpServers\":[]}}");
+        out.readLine();
+        long start = System.nanoTime();
+        send(in, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"session/prompt\",\"params\":{\"sessionId\":\"fake-session-1\",\"prompt\":[]}}");
+        var latencies = new ArrayList<Double>(count);
+        int seen = 0;
+        boolean inOrder = true;
+        String line;
+        while (seen < count && (line = out.readLine()) != null) {
+            long now = nowMicros();
+            JsonNode m = JSON.readTree(line);
+            if (!"session/update".equals(m.path("method").asText())) continue;
+            JsonNode u = m.path("params").path("update");
+            inOrder &= u.path("content").path("text").asText().equals(Integer.toString(seen));
+            latencies.add((now - u.path("_meta").path("sentMicros").asLong()) / 1000.0);
+            seen++;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        p.getOutputStream().close();
+        p.waitFor(10, TimeUnit.SECONDS);
+        p.destroyForcibly();
+        return new Result(seen / seconds, latencies, inOrder && seen == count);
+    }
+
+    /** The same agent inside a workspace sandbox, its updates read from the session WebSocket. */
+    private static Result viaCorral(TestDaemon daemon, Api api, String ws, String script, int count) throws Exception {
+        api.put("/api/v1/workspaces/" + ws + "/files/.fake/script.json", script.getBytes(StandardCharsets.UTF_8));
+        JsonNode session = api.post("/api/v1/workspaces/" + ws + "/sessions", Api.json("agent", SandboxedFakeAgent.ID)).json();
+        String sid = session.path("id").asText();
+        long after = api.get("/api/v1/sessions/" + sid).json().path("lastSeq").asLong(0);
+        var latencies = Collections.synchronizedList(new ArrayList<Double>(count));
+        var seen = new AtomicLong();
+        var done = new CompletableFuture<Long>();
+        var order = new boolean[] {true};
+        var listener = new WebSocket.Listener() {
+            private final StringBuilder partial = new StringBuilder();
+
+            @Override
+            public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+                partial.append(data);
+                if (last) {
+                    long now = nowMicros();
+                    try {
+                        JsonNode e = JSON.readTree(partial.toString());
+                        if ("session_update".equals(e.path("type").asText())) {
+                            JsonNode u = e.path("data").path("update");
+                            long i = seen.getAndIncrement();
+                            order[0] &= u.path("content").path("text").asText().equals(Long.toString(i));
+                            latencies.add((now - u.path("_meta").path("sentMicros").asLong()) / 1000.0);
+                            if (i + 1 == count) done.complete(System.nanoTime());
+                        }
+                    } catch (Exception ex) {
+                        done.completeExceptionally(ex);
+                    }
+                    partial.setLength(0);
+                }
+                socket.request(1);
+                return null;
+            }
+        };
+        WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + daemon.port() + "/api/v1/sessions/" + sid + "/ws?after=" + after
+                        + "&token=" + daemon.token()), listener).get(10, TimeUnit.SECONDS);
+        long start = System.nanoTime();
+        var r = api.post("/api/v1/sessions/" + sid + "/prompt", Api.json("text", "go"));
+        if (r.status() != 202) throw new IllegalStateException("prompt failed: " + r);
+        long end = done.get(300, TimeUnit.SECONDS);
+        socket.abort();
+        api.delete("/api/v1/sessions/" + sid);
+        return new Result(count / ((end - start) / 1e9), new ArrayList<>(latencies), order[0] && seen.get() == count);
+    }
+
+    private static void send(OutputStream in, String line) throws Exception {
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
+    private static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+    }
+
+    private static double pct(List<Double> xs, double p) {
+        var s = new ArrayList<>(xs);
+        Collections.sort(s);
+        if (s.isEmpty()) return Double.NaN;
+        return s.get(Math.max(0, Math.min(s.size() - 1, (int) Math.ceil(p / 100 * s.size()) - 1)));
+    }
+}

@@ -1,0 +1,359 @@
+package dev.corral.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.pty.Terminal;
+import dev.corral.pty.TerminalConfig;
+import dev.corral.pty.TerminalEvent;
+import dev.corral.pty.TerminalSize;
+import dev.corral.sandbox.HostCommand;
+import dev.corral.testing.Api;
+import dev.corral.testing.TestDaemon;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Issue 3's figures, in one run: the same bash, producing the same bytes, served three ways: Corral's PTY read
+ * in-process (the ceiling), Corral's terminal WebSocket through the daemon (the shell in a bwrap sandbox), and
+ * terminado (Jupyter's terminal server) on another loopback port. Output throughput of
+ * {@code head -c N /dev/zero | base64}, and keystroke echo latency of single-byte round trips.
+ * Usage: bench/run terminal [megabytes of zeros, default 64] [round trips, default 1000] [rounds, default 3]
+ */
+public final class TerminalBench {
+    static final List<String> SHELL = List.of("/bin/bash", "--norc", "--noprofile");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One way of reaching a shell under a PTY: send keys, receive output. */
+    interface Session extends AutoCloseable {
+        void send(byte[] keys) throws Exception;
+
+        /** The process doing the serving, whose CPU time per MB is reported. */
+        ProcessHandle server();
+    }
+
+    /** A server under test, with its session and what was measured. */
+    static final class Contender {
+        final String name;
+        final Session session;
+        final Receiver rx;
+        final List<Double> mbPerSecond = new ArrayList<>();
+        final List<Double> cpuMsPerMb = new ArrayList<>();
+        final List<Double> echoMs = new ArrayList<>();
+        long bytes;
+        long chunks;
+
+        Contender(String name, Session session, Receiver rx) {
+            this.name = name;
+            this.session = session;
+            this.rx = rx;
+        }
+
+        double throughput() {
+            return Stats.of(name, mbPerSecond).median();
+        }
+
+        double cpu() {
+            return Stats.of(name, cpuMsPerMb).median();
+        }
+
+        Stats echo() {
+            return Stats.of(name, echoMs);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int mb = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+        int trips = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        Path tmp = Files.createTempDirectory("corral-term-bench");
+        String producer = "head -c " + mb + "M /dev/zero | base64; echo BENCH-$((40+2))-END\n";
+
+        try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), Map.of("LOG_LEVEL", "WARN"))) {
+            Api api = daemon.api();
+            String ws = api.createRunning(Api.json("name", "bench")).path("id").asText();
+            var r = api.post("/api/v1/workspaces/" + ws + "/terminals",
+                    Api.json("cols", 120, "rows", 40, "command", "exec " + String.join(" ", SHELL)));
+            String tid = r.json().path("terminalId").asText();
+            var local = new Receiver();
+            var corral = new Receiver();
+            var jupyter = new Receiver();
+            var contenders = List.of(
+                    new Contender("Corral PTY, read in-process (ceiling)", localSession(local), local),
+                    new Contender("Corral WebSocket via daemon (bwrap sandbox)", corralSession(daemon, ws, tid, corral), corral),
+                    new Contender("terminado (Jupyter) WebSocket", terminadoSession(jupyter), jupyter));
+            try {
+                for (var c : contenders) warmUp(c);
+                // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
+                for (int round = 0; round < rounds; round++) {
+                    for (var c : contenders) throughput(c, producer);
+                    int share = trips / rounds + (round < trips % rounds ? 1 : 0);
+                    for (var c : contenders) c.echoMs.addAll(echo(c.session, c.rx, share));
+                }
+            } finally {
+                for (var c : contenders) c.session.close();
+            }
+            report(contenders, mb, trips, rounds);
+        }
+    }
+
+    private static void report(List<Contender> all, int mb, int trips, int rounds) {
+        Contender ceiling = all.get(0);
+        Contender corral = all.get(1);
+        Contender jupyter = all.get(2);
+        System.out.printf("%nproducer: head -c %dM /dev/zero | base64 (%,d bytes through the PTY), %d rounds, median shown;"
+                + " echo: %d single-byte round trips each%n", mb, corral.bytes, rounds, trips);
+        System.out.printf("%-44s %8s %16s %12s %12s%n", "server", "MB/s", "server CPU ms/MB", "echo p50 ms", "echo p99 ms");
+        for (var x : all) {
+            System.out.printf("%-44s %8.1f %16.1f %12.3f %12.3f%n", x.name, x.throughput(), x.cpu(),
+                    x.echo().median(), x.echo().percentile(99));
+        }
+        System.out.printf("%nCorral/terminado throughput:  %.2fx (target >= 2x)%n", corral.throughput() / jupyter.throughput());
+        System.out.printf("ceiling/Corral throughput:    %.2fx (target <= 2x)%n", ceiling.throughput() / corral.throughput());
+        System.out.printf("Corral/terminado echo p99:    %.2fx (target <= 1x); p50 %.2fx%n",
+                corral.echo().percentile(99) / jupyter.echo().percentile(99), corral.echo().median() / jupyter.echo().median());
+        System.out.printf("terminado/Corral server CPU:  %.2fx per MB (the ceiling's figure is the whole bench JVM)%n",
+                jupyter.cpu() / corral.cpu());
+        for (var x : all) {
+            System.out.printf("  %s: MB/s per round %s, avg output chunk %,d bytes%n", x.name, x.mbPerSecond.stream()
+                    .map(v -> String.format("%.1f", v)).toList(), x.bytes / Math.max(1, x.chunks));
+        }
+    }
+
+    private static long cpuNanos(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
+    /** Waits for a prompt, then exercises both paths a little. */
+    private static void warmUp(Contender c) throws Exception {
+        c.rx.arm("$");
+        c.session.send("PS1='$ '\n".getBytes(StandardCharsets.US_ASCII));
+        c.rx.await(Duration.ofSeconds(30));
+        c.rx.arm("WARM-2-END");
+        c.session.send("head -c 4M /dev/zero | base64; echo WARM-$((1+1))-END\n".getBytes(StandardCharsets.US_ASCII));
+        c.rx.await(Duration.ofSeconds(120));
+        echo(c.session, c.rx, 200);
+    }
+
+    private static void throughput(Contender c, String producer) throws Exception {
+        long before = c.rx.total();
+        long chunksBefore = c.rx.chunks();
+        c.rx.arm("BENCH-42-END");
+        long cpu0 = cpuNanos(c.session.server());
+        long t0 = System.nanoTime();
+        c.session.send(producer.getBytes(StandardCharsets.US_ASCII));
+        c.rx.await(Duration.ofMinutes(10));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpuMs = (cpuNanos(c.session.server()) - cpu0) / 1e6;
+        long bytes = c.rx.total() - before;
+        c.bytes = bytes;
+        c.chunks += c.rx.chunks() - chunksBefore;
+        c.mbPerSecond.add(bytes / seconds / 1e6);
+        c.cpuMsPerMb.add(cpuMs / (bytes / 1e6));
+        System.out.printf("%s: %,d bytes in %.2f s%n", c.name, bytes, seconds);
+    }
+
+    /** Types 'x' and DEL alternately (the line stays short) and times each echo. */
+    private static List<Double> echo(Session s, Receiver rx, int trips) throws Exception {
+        var samples = new ArrayList<Double>();
+        for (int i = 0; i < trips; i++) {
+            boolean type = i % 2 == 0;
+            rx.arm(type ? "x" : "\b");
+            long t = System.nanoTime();
+            s.send(new byte[] {type ? (byte) 'x' : (byte) 0x7f});
+            rx.await(Duration.ofSeconds(10));
+            samples.add((System.nanoTime() - t) / 1e6);
+        }
+        if (trips % 2 == 1) s.send(new byte[] {0x7f});
+        return samples;
+    }
+
+    /** Output sink that counts bytes and completes a waiter when a marker shows up. */
+    static final class Receiver {
+        private long total;
+        private long chunks;
+        private String marker;
+        private String window = "";
+        private CompletableFuture<Void> waiter = new CompletableFuture<>();
+
+        synchronized void arm(String marker) {
+            this.marker = marker;
+            this.window = "";
+            this.waiter = new CompletableFuture<>();
+        }
+
+        void await(Duration timeout) throws Exception {
+            CompletableFuture<Void> w;
+            synchronized (this) {
+                w = waiter;
+            }
+            w.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        synchronized long total() {
+            return total;
+        }
+
+        synchronized long chunks() {
+            return chunks;
+        }
+
+        void accept(byte[] bytes, int off, int len) {
+            accept(new String(bytes, off, len, StandardCharsets.ISO_8859_1), len);
+        }
+
+        synchronized void accept(String chunk, int byteCount) {
+            total += byteCount;
+            chunks++;
+            if (marker == null || waiter.isDone()) return;
+            String text = window + (chunk.length() > 256 ? chunk.substring(chunk.length() - 256) : chunk);
+            if (text.contains(marker)) {
+                waiter.complete(null);
+            } else {
+                window = text.length() > 64 ? text.substring(text.length() - 64) : text;
+            }
+        }
+    }
+
+    private static Session localSession(Receiver rx) {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("TERM", "xterm-256color");
+        var terminal = Terminal.start("bench", new HostCommand(SHELL, env), TerminalSize.of(120, 40), "bench",
+                TerminalConfig.defaults().withRingCapacity(256 << 20).withViewerLagBudget(256 << 20));
+        var sub = terminal.attach(0, e -> {
+            if (e instanceof TerminalEvent.Output o) rx.accept(o.bytes(), 0, o.bytes().length);
+        });
+        return new Session() {
+            @Override
+            public void send(byte[] keys) {
+                terminal.write(keys);
+            }
+
+            @Override
+            public ProcessHandle server() {
+                return ProcessHandle.current();
+            }
+
+            @Override
+            public void close() {
+                sub.close();
+                terminal.close();
+            }
+        };
+    }
+
+    private static Session corralSession(TestDaemon daemon, String ws, String tid, Receiver rx) throws Exception {
+        long daemonPid = daemon.pid();
+        String url = "ws://127.0.0.1:" + daemon.port() + "/api/v1/workspaces/" + ws + "/terminals/" + tid
+                + "?token=" + daemon.token();
+        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new WebSocket.Listener() {
+            private int replays;
+
+            @Override
+            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                // Any replay frame after the first means this socket fell a ring's worth behind and was skipped.
+                if (data.toString().contains("\"replay\"") && ++replays > 1) {
+                    System.out.println("Corral WebSocket: skipped forward: " + data);
+                }
+                w.request(1);
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
+                int n = data.remaining();
+                var bytes = new byte[n];
+                data.get(bytes);
+                rx.accept(bytes, 0, n);
+                w.request(1);
+                return null;
+            }
+        }).get(10, TimeUnit.SECONDS);
+        return new Session() {
+            @Override
+            public synchronized void send(byte[] keys) {
+                socket.sendBinary(ByteBuffer.wrap(keys), true).join();
+            }
+
+            @Override
+            public ProcessHandle server() {
+                return ProcessHandle.of(daemonPid).orElseThrow();
+            }
+
+            @Override
+            public void close() {
+                socket.abort();
+            }
+        };
+    }
+
+    private static Session terminadoSession(Receiver rx) throws Exception {
+        Path script = Path.of("bench", "terminado_server.py").toAbsolutePath();
+        var cmd = new ArrayList<>(List.of("/usr/bin/python3", script.toString()));
+        cmd.addAll(SHELL);
+        var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("TERM", "xterm-256color");
+        Process server = pb.start();
+        var out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("PORT ")) {
+            server.destroyForcibly();
+            throw new IllegalStateException("terminado did not start: " + line);
+        }
+        Thread.ofVirtual().start(() -> out.lines().forEach(l -> { })); // drain its log
+        String url = "ws://127.0.0.1:" + line.substring(5).trim() + "/websocket";
+        var text = new StringBuilder();
+        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new WebSocket.Listener() {
+            @Override
+            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                text.append(data);
+                if (last) {
+                    try {
+                        var node = JSON.readTree(text.toString());
+                        if ("stdout".equals(node.path(0).asText())) {
+                            String s = node.path(1).asText();
+                            rx.accept(s, s.getBytes(StandardCharsets.UTF_8).length);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    text.setLength(0);
+                }
+                w.request(1);
+                return null;
+            }
+        }).get(10, TimeUnit.SECONDS);
+        socket.sendText("[\"set_size\",40,120]", true).join();
+        return new Session() {
+            @Override
+            public synchronized void send(byte[] keys) throws Exception {
+                String s = new String(keys, StandardCharsets.ISO_8859_1);
+                socket.sendText(JSON.writeValueAsString(List.of("stdin", s)), true).join();
+            }
+
+            @Override
+            public ProcessHandle server() {
+                return server.toHandle();
+            }
+
+            @Override
+            public void close() {
+                socket.abort();
+                server.destroy();
+            }
+        };
+    }
+}

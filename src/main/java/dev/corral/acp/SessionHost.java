@@ -73,6 +73,7 @@ public final class SessionHost implements AutoCloseable {
             Thread.ofPlatform().name("agent-restarts").daemon().factory());
     private volatile RestartPolicy restartPolicy = RestartPolicy.DEFAULTS;
     private final PromptRetry promptRetry;
+    private volatile java.util.function.Function<String, Map<String, String>> storedCredentials = agent -> Map.of();
 
     /**
      * How a crashed agent is started again: after {@code initialBackoff}, doubling up to {@code maxBackoff}, at most
@@ -511,6 +512,15 @@ public final class SessionHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Where stored credentials come from (the credential vault): an agent id to the env saved for it. They go into that
+     * agent's process only, over the daemon's own {@code credentialEnv} values and under a session request's {@code env}.
+     */
+    public SessionHost withStoredCredentials(java.util.function.Function<String, Map<String, String>> byAgent) {
+        this.storedCredentials = byAgent;
+        return this;
+    }
+
     /** Uses another restart policy (tests, configuration). */
     public SessionHost withRestartPolicy(RestartPolicy policy) {
         this.restartPolicy = policy;
@@ -567,6 +577,7 @@ public final class SessionHost implements AutoCloseable {
             String v = daemonEnv.get(name);
             if (v != null) env.put(name, v);
         }
+        env.putAll(storedCredentials.apply(inst.entry().id()));
         env.putAll(requestEnv);
         return new SandboxCommand(AgentSession.argvOf(bin, inst.args(), extra), SandboxSpec.WORKSPACE, env);
     }

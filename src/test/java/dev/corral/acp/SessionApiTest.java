@@ -105,6 +105,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
                          "options":[{"optionId":"yes","kind":"allow_once","name":"Yes"},
                                     {"optionId":"no","kind":"reject_once","name":"No"}]}""")))
                 .step(new FakeAgentScript.Updates(1, List.of("tool_call_update")));
+        assertThat(api.send("PUT", "/api/v1/credentials/fake", "{\"env\":{\"FAKE_STORED\":\"from-the-vault\"}}"
+                .getBytes(StandardCharsets.UTF_8), "application/json").status()).isIn(200, 204);
         String sid = session(ws, script, "");
 
         Api.Response p = api.post("/api/v1/sessions/" + sid + "/prompt", json("text", "go", "deliveryId", "d-1"));
@@ -146,7 +148,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         String received = api.sh(ws, "cat " + RECORD).path("stdout").asText();
         assertThat(received).contains("\"outcome\":{\"outcome\":\"selected\",\"optionId\":\"yes\"}");
         String env = api.sh(ws, "cat /proc/$(pgrep -f dev[.]corral[.]acp[.]FakeAgent | head -1)/environ | tr '\\0' '\\n'").path("stdout").asText();
-        assertThat(env).contains("FAKE_AGENT_KEY=from-the-daemon").contains("FAKE_DEFAULT=1").doesNotContain("OTHER_SECRET");
+        assertThat(env).contains("FAKE_AGENT_KEY=from-the-daemon").contains("FAKE_DEFAULT=1").doesNotContain("OTHER_SECRET")
+                .contains("FAKE_STORED=from-the-vault");
 
         // A repeated delivery id runs nothing again.
         Api.Response again = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "go", "deliveryId", "d-1"));

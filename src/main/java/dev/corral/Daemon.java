@@ -71,7 +71,8 @@ public final class Daemon implements AutoCloseable {
         workspaces.recover();
         var events = new EventLog(db.dataSource());
         var installer = new AgentInstaller(home);
-        var sessions = new SessionHost(home, db, events, workspaces, registry, installer, System.getenv());
+        var sessions = new SessionHost(home, db, events, workspaces, registry, installer, System.getenv())
+                .withStoredCredentials(vault::env);
         sessions.recover();
         var terminals = new Terminals(workspaces, new TerminalConfig(config.terminals().ringBytes(),
                 config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()));

@@ -78,6 +78,7 @@ final class AgentSession {
     private volatile String acpSessionId;
     private volatile boolean replaying;
     private volatile boolean stopRequested;
+    private final java.util.concurrent.atomic.AtomicLong updates = new java.util.concurrent.atomic.AtomicLong();
 
     private AgentSession(String sessionId, EventLog events, Launch launch, Supplier<PermissionPolicy> policy,
                          ExitListener exitListener) {
@@ -175,6 +176,11 @@ final class AgentSession {
         for (String id : List.copyOf(permissions.keySet())) answer(id, null, "cancel");
     }
 
+    /** How many session/update notifications were recorded so far (to tell whether a turn produced output). */
+    long updateCount() {
+        return updates.get();
+    }
+
     String acpSessionId() {
         return acpSessionId;
     }
@@ -247,6 +253,7 @@ final class AgentSession {
             return;
         }
         if (replaying) return;
+        updates.incrementAndGet();
         record(EventType.SESSION_UPDATE, n.rawParams().orElse("{}"));
     }
 
@@ -254,7 +261,7 @@ final class AgentSession {
         String requestId = "perm-" + HexFormat.of().formatHex(bytes(6));
         record(EventType.PERMISSION_REQUEST, withRequestId(req.rawParams().orElse("{}"), requestId));
         permissions.put(requestId, new Pending(requestId, req.params(), responder));
-        String auto = policy.get().choose(req.params().path("options"));
+        String auto = policy.get().choose(req.params());
         if (auto != null) answer(requestId, auto, "policy");
     }
 

@@ -141,30 +141,43 @@ final class AgentTerminals {
     void kill(JsonRpcMessage.Request req, Responder r) {
         Term t = find(req, r);
         if (t == null) return;
-        kill(t);
-        r.respond(JsonRpcConnection.JSON.createObjectNode());
+        Thread.ofVirtual().start(() -> {
+            kill(t);
+            r.respond(JsonRpcConnection.JSON.createObjectNode());
+        });
     }
 
     void release(JsonRpcMessage.Request req, Responder r) {
         Term t = find(req, r);
         if (t == null) return;
         terms.remove(req.params().path("terminalId").asText());
-        kill(t);
-        r.respond(JsonRpcConnection.JSON.createObjectNode());
+        Thread.ofVirtual().start(() -> {
+            kill(t);
+            r.respond(JsonRpcConnection.JSON.createObjectNode());
+        });
     }
 
     /** Kills every command still running and forgets all terminals. */
     void releaseAll() {
-        terms.values().forEach(this::kill);
+        List<Term> all = List.copyOf(terms.values());
         terms.clear();
+        all.forEach(t -> Thread.ofVirtual().start(() -> kill(t)));
     }
 
     private void kill(Term t) {
-        if (t.process.isAlive()) {
-            t.killedBy = "SIGKILL";
-            sandbox.signal(t.process.toHandle(), "KILL");
-            t.process.destroyForcibly();
+        if (!t.process.isAlive()) return;
+        t.killedBy = "SIGKILL";
+        // The launcher is nsenter; killing it would orphan the command inside, so signal the command until it is
+        // gone (right after terminal/create it may not have been forked yet). The launcher then exits by itself.
+        try {
+            for (int i = 0; i < 50 && t.process.isAlive(); i++) {
+                sandbox.signal(t.process.toHandle(), "KILL");
+                if (t.process.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS)) return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        t.process.destroyForcibly();
     }
 
     private Term find(JsonRpcMessage.Request req, Responder r) {

@@ -11,7 +11,7 @@ import java.util.Map;
  * @param args             extra arguments after the registry's
  * @param modeId           {@code session/set_mode} right after {@code session/new}
  * @param model            the model, through the agent's {@code model} config option or {@code session/set_model}
- * @param permissionPolicy {@code ask} (default), {@code allow-all} or {@code deny-all}
+ * @param permissionPolicy {@code ask} (default), {@code allow-reads}, {@code allow-all} or {@code deny-all}
  */
 public record CreateSession(String agent, Map<String, String> env, List<String> args, String modeId, String model,
                             String permissionPolicy) {

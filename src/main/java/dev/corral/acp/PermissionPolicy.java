@@ -10,10 +10,14 @@ import java.util.Locale;
 public enum PermissionPolicy {
     /** Hold every request until a viewer answers it through the API. */
     ASK("ask", null),
+    /** Allow requests for tools that only read ({@code read}, {@code search}, {@code fetch}, {@code think}); ask for the rest. */
+    ALLOW_READS("allow-reads", new String[] {"allow_once", "allow_always"}),
     /** Allow every request once (falling back to "always" when the agent offers no "once"). */
     ALLOW_ALL("allow-all", new String[] {"allow_once", "allow_always"}),
     /** Reject every request once. */
     DENY_ALL("deny-all", new String[] {"reject_once", "reject_always"});
+
+    private static final java.util.Set<String> READ_KINDS = java.util.Set.of("read", "search", "fetch", "think");
 
     private final String wire;
     private final String[] kinds;
@@ -33,12 +37,14 @@ public enum PermissionPolicy {
         for (PermissionPolicy p : values()) {
             if (p.wire.equals(s.toLowerCase(Locale.ROOT))) return p;
         }
-        throw new IllegalArgumentException("permissionPolicy must be ask, allow-all or deny-all (got \"" + s + "\")");
+        throw new IllegalArgumentException("permissionPolicy must be ask, allow-reads, allow-all or deny-all (got \"" + s + "\")");
     }
 
-    /** The option this policy picks from an ACP {@code options} array, or null to ask a viewer. */
-    String choose(JsonNode options) {
+    /** The option this policy picks for ACP {@code session/request_permission} params, or null to ask a viewer. */
+    String choose(JsonNode params) {
         if (kinds == null) return null;
+        if (this == ALLOW_READS && !READ_KINDS.contains(params.path("toolCall").path("kind").asText())) return null;
+        JsonNode options = params.path("options");
         for (String kind : kinds) {
             for (JsonNode o : options) {
                 if (kind.equals(o.path("kind").asText())) return o.path("optionId").asText();

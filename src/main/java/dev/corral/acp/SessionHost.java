@@ -72,6 +72,8 @@ public final class SessionHost implements AutoCloseable {
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("agent-restarts").daemon().factory());
     private volatile RestartPolicy restartPolicy = RestartPolicy.DEFAULTS;
+    private final PromptRetry promptRetry;
+    private volatile java.util.function.Function<String, Map<String, String>> storedCredentials = agent -> Map.of();
 
     /**
      * How a crashed agent is started again: after {@code initialBackoff}, doubling up to {@code maxBackoff}, at most
@@ -122,6 +124,7 @@ public final class SessionHost implements AutoCloseable {
         this.installer = installer;
         this.agentsDir = home.resolve("agents");
         this.daemonEnv = Map.copyOf(daemonEnv);
+        this.promptRetry = PromptRetry.fromEnv(daemonEnv);
         workspaces.addListener(new WorkspaceService.Listener() {
             @Override
             public void stopping(String workspaceId) {
@@ -150,7 +153,7 @@ public final class SessionHost implements AutoCloseable {
             events.append(r.sessionId(), EventType.ERROR, data.toString());
         }
         for (SessionRecord s : store.all()) {
-            if (!"stopped".equals(s.state())) {
+            if (!"stopped".equals(s.state()) && !"suspended".equals(s.state())) {
                 store.setState(s.id(), "stopped");
                 appendState(s.id(), "stopped", "the daemon restarted; the agent starts again with the next prompt", null, null);
             }
@@ -240,12 +243,33 @@ public final class SessionHost implements AutoCloseable {
                 error(id, deliveryId, "the agent could not start: " + e.getMessage(), null);
                 return;
             }
-            RpcCall call = a.prompt(text);
             try {
-                JsonNode result = call.awaitResult();
-                stop = result == null ? "end_turn" : result.path("stopReason").asText("end_turn");
-            } catch (JsonRpcErrorException e) {
-                error(id, deliveryId, "the agent refused the prompt: " + e.getMessage(), e.response().error());
+                for (int retry = 1; ; retry++) {
+                    long before = a.updateCount();
+                    var atAnswer = new java.util.concurrent.atomic.AtomicLong(-1);
+                    RpcCall call = a.prompt(text);
+                    // Runs on the dispatcher as the answer arrives (unless it already has): later updates do not count.
+                    CompletableFuture<?> observed = call.future().whenComplete((res, err) -> atAnswer.compareAndSet(-1, a.updateCount()));
+                    try {
+                        JsonNode result = call.awaitResult();
+                        stop = result == null ? "end_turn" : result.path("stopReason").asText("end_turn");
+                        break;
+                    } catch (JsonRpcErrorException e) {
+                        observed.handle((x, y) -> null).join();
+                        String err = e.response().error().toString();
+                        if (retry > promptRetry.maxRetries() || atAnswer.get() != before || !PromptRetry.isTransient(err)) {
+                            error(id, deliveryId, "the agent refused the prompt: " + e.getMessage(), e.response().error());
+                            break;
+                        }
+                        Duration delay = promptRetry.delay(retry);
+                        ObjectNode d = JsonRpcConnection.JSON.createObjectNode().put("message", "transient error from the agent "
+                                + "before any output; sending the prompt again in " + delay.toMillis() + " ms")
+                                .put("deliveryId", deliveryId).put("retry", retry).put("delayMs", delay.toMillis());
+                        d.set("agentError", e.response().error());
+                        events.append(id, EventType.ERROR, d.toString());
+                        Thread.sleep(delay.toMillis());
+                    }
+                }
             } catch (ConnectionClosedException e) {
                 receipt = "ambiguous";
                 error(id, deliveryId, "the agent ended during this prompt; its outcome is unknown and it is not sent again", null);
@@ -301,20 +325,36 @@ public final class SessionHost implements AutoCloseable {
 
     /** Ends the agent process; the transcript stays, and the next prompt starts the agent again. */
     public SessionView stop(String sessionId) {
+        stop(sessionId, "stopped");
+        return get(sessionId);
+    }
+
+    private void stop(String sessionId, String state) {
         record(sessionId);
         Live l = live(sessionId);
         l.lock.lock();
         try {
             AgentSession a = l.agent;
             if (a != null) {
-                l.stopReason = "stopped by request";
+                l.stopReason = state.equals("suspended") ? "suspended by request" : "stopped by request";
                 a.stop();
             }
             l.agent = null;
-            store.setState(sessionId, "stopped");
+            store.setState(sessionId, state);
         } finally {
             l.lock.unlock();
         }
+    }
+
+    /** Like {@link #stop}, but the session is {@code suspended} until {@link #resume} or the next prompt. */
+    public SessionView suspend(String sessionId) {
+        stop(sessionId, "suspended");
+        return get(sessionId);
+    }
+
+    /** Starts the agent now (reattaching its ACP session) if it is not running. */
+    public SessionView resume(String sessionId) {
+        agentOf(sessionId);
         return get(sessionId);
     }
 
@@ -322,7 +362,15 @@ public final class SessionHost implements AutoCloseable {
     public void delete(String sessionId) {
         stop(sessionId);
         Live l = live.remove(sessionId);
-        if (l != null) l.turns.shutdownNow();
+        if (l != null) {
+            l.turns.shutdownNow();
+            try {
+                // A turn ending now still writes its last events; let it, so none outlive the session's rows.
+                l.turns.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         store.delete(sessionId);
     }
 
@@ -464,6 +512,15 @@ public final class SessionHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Where stored credentials come from (the credential vault): an agent id to the env saved for it. They go into that
+     * agent's process only, over the daemon's own {@code credentialEnv} values and under a session request's {@code env}.
+     */
+    public SessionHost withStoredCredentials(java.util.function.Function<String, Map<String, String>> byAgent) {
+        this.storedCredentials = byAgent;
+        return this;
+    }
+
     /** Uses another restart policy (tests, configuration). */
     public SessionHost withRestartPolicy(RestartPolicy policy) {
         this.restartPolicy = policy;
@@ -520,6 +577,7 @@ public final class SessionHost implements AutoCloseable {
             String v = daemonEnv.get(name);
             if (v != null) env.put(name, v);
         }
+        env.putAll(storedCredentials.apply(inst.entry().id()));
         env.putAll(requestEnv);
         return new SandboxCommand(AgentSession.argvOf(bin, inst.args(), extra), SandboxSpec.WORKSPACE, env);
     }

@@ -48,6 +48,8 @@ public final class SessionRoutes {
         app.post("/api/v1/sessions/{sid}/config", r::config);
         app.post("/api/v1/sessions/{sid}/permissions/{requestId}", r::permission);
         app.post("/api/v1/sessions/{sid}/stop", r::stop);
+        app.post("/api/v1/sessions/{sid}/suspend", r::suspend);
+        app.post("/api/v1/sessions/{sid}/resume", r::resume);
         app.get("/api/v1/sessions/{sid}/events", r::events);
         // The upgrade is authenticated (and scoped) by ApiServer's wsBeforeUpgrade on /api/*.
         app.ws("/api/v1/sessions/{sid}/ws", new SessionEventSocket(sessions));
@@ -116,6 +118,14 @@ public final class SessionRoutes {
 
     void stop(Context ctx) {
         ctx.json(sessions.stop(ctx.pathParam("sid")));
+    }
+
+    void suspend(Context ctx) {
+        ctx.json(sessions.suspend(ctx.pathParam("sid")));
+    }
+
+    void resume(Context ctx) {
+        ctx.json(sessions.resume(ctx.pathParam("sid")));
     }
 
     void events(Context ctx) {

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Run ACP coding agents in disposable sandboxes next to a repository.",
         subcommands = {ServeCommand.class, SpawnCommand.class, WorkspaceCommands.ListCommand.class,
                 WorkspaceCommands.StopCommand.class, WorkspaceCommands.ResumeCommand.class, WorkspaceCommands.RmCommand.class,
-                AttachCommand.class, PromptCommand.class, LogsCommand.class, KeysCommand.class, TokenCommand.class,
+                AttachCommand.class, PromptCommand.class, LogsCommand.class, AcpCommand.class, KeysCommand.class, TokenCommand.class,
                 DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class CorralCli implements Runnable {
 

@@ -48,7 +48,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
     @BeforeAll
     static void start() {
         SandboxedFakeAgent.install(tmp.resolve("home"));
-        daemon = TestDaemon.start(tmp.resolve("home"), Map.of("FAKE_AGENT_KEY", "from-the-daemon", "OTHER_SECRET", "nope"));
+        daemon = TestDaemon.start(tmp.resolve("home"), Map.of("FAKE_AGENT_KEY", "from-the-daemon", "OTHER_SECRET", "nope",
+                "ACP_PROMPT_RETRY_INITIAL_BACKOFF", "100ms"));
         api = daemon.api();
     }
 
@@ -104,6 +105,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
                          "options":[{"optionId":"yes","kind":"allow_once","name":"Yes"},
                                     {"optionId":"no","kind":"reject_once","name":"No"}]}""")))
                 .step(new FakeAgentScript.Updates(1, List.of("tool_call_update")));
+        assertThat(api.send("PUT", "/api/v1/credentials/fake", "{\"env\":{\"FAKE_STORED\":\"from-the-vault\"}}"
+                .getBytes(StandardCharsets.UTF_8), "application/json").status()).isIn(200, 204);
         String sid = session(ws, script, "");
 
         Api.Response p = api.post("/api/v1/sessions/" + sid + "/prompt", json("text", "go", "deliveryId", "d-1"));
@@ -145,7 +148,8 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         String received = api.sh(ws, "cat " + RECORD).path("stdout").asText();
         assertThat(received).contains("\"outcome\":{\"outcome\":\"selected\",\"optionId\":\"yes\"}");
         String env = api.sh(ws, "cat /proc/$(pgrep -f dev[.]corral[.]acp[.]FakeAgent | head -1)/environ | tr '\\0' '\\n'").path("stdout").asText();
-        assertThat(env).contains("FAKE_AGENT_KEY=from-the-daemon").contains("FAKE_DEFAULT=1").doesNotContain("OTHER_SECRET");
+        assertThat(env).contains("FAKE_AGENT_KEY=from-the-daemon").contains("FAKE_DEFAULT=1").doesNotContain("OTHER_SECRET")
+                .contains("FAKE_STORED=from-the-vault");
 
         // A repeated delivery id runs nothing again.
         Api.Response again = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "go", "deliveryId", "d-1"));
@@ -341,6 +345,10 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
     void stopEndsTheAgentAndDeleteRemovesTheSession() throws Exception {
         String ws = api.createRunning(json("name", "stopdel")).path("id").asText();
         String sid = session(ws, new FakeAgentScript(), "");
+        assertThat(api.post("/api/v1/sessions/" + sid + "/suspend", null).json().path("state").asText()).isEqualTo("suspended");
+        Api.Response resumed = api.post("/api/v1/sessions/" + sid + "/resume", null);
+        assertThat(resumed.json().path("state").asText()).as(resumed.toString()).isEqualTo("ready");
+        assertThat(events(sid).stream().filter(e -> e.path("data").path("state").asText().equals("ready"))).hasSize(2);
         Api.Response stopped = api.post("/api/v1/sessions/" + sid + "/stop", null);
         assertThat(stopped.json().path("state").asText()).isEqualTo("stopped");
         List<JsonNode> events = await().atMost(Duration.ofSeconds(20)).until(() -> events(sid),
@@ -393,5 +401,56 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         var params = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(paramsWithoutSession);
         params.put("sessionId", "fake-session-1");
         return new FakeAgentScript.Request(method, params);
+    }
+
+    @Test
+    void aTransientErrorBeforeAnyOutputIsRetriedAndAPermanentOneIsNot() throws Exception {
+        // Our ids: initialize 1, session/new 2, session/prompt 3; the script answers 3 with an error first.
+        String transientError = "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32603,\"message\":\"Internal error\","
+                + "\"data\":{\"details\":\"503 Service Unavailable: model overloaded\"}}}";
+        String ws = api.createRunning(json("name", "retry")).path("id").asText();
+        String sid = session(ws, new FakeAgentScript().step(new FakeAgentScript.Line(transientError))
+                .step(new FakeAgentScript.Updates(1, List.of())), "");
+        Api.Response r = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "retry me", "deliveryId", "r-1"));
+        assertThat(r.json().path("stopReason").asText()).isEqualTo("end_turn");
+        List<JsonNode> events = events(sid);
+        assertGapFree(events);
+        assertThat(events.stream().filter(e -> e.path("data").path("retry").asInt() == 1)).hasSize(1);
+        assertThat(events.stream().filter(e -> e.path("data").has("retry"))).hasSize(1);
+        assertThat(api.get("/api/v1/sessions/" + sid + "/deliveries/r-1").json().path("state").asText()).isEqualTo("completed");
+        assertThat(api.sh(ws, "grep -c session/prompt " + RECORD).path("stdout").asText().trim()).isEqualTo("2");
+
+        String ws2 = api.createRunning(json("name", "noretry")).path("id").asText();
+        String sid2 = session(ws2, new FakeAgentScript().step(new FakeAgentScript.Line(
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,\"message\":\"Invalid params: prompt\"}}")), "");
+        Api.Response r2 = api.post("/api/v1/sessions/" + sid2 + "/prompt?wait=true", json("text", "bad"));
+        assertThat(r2.json().path("stopReason").asText()).isEqualTo("error");
+        assertThat(events(sid2).stream().filter(e -> e.path("data").has("retry"))).isEmpty();
+        assertThat(events(sid2).stream().filter(e -> e.path("data").path("message").asText().contains("refused the prompt"))).hasSize(1);
+    }
+
+    @Test
+    void allowReadsAnswersReadRequestsAndHoldsTheRest() throws Exception {
+        String ws = api.createRunning(json("name", "reads")).path("id").asText();
+        var script = new FakeAgentScript()
+                .step(req("session/request_permission", """
+                        {"toolCall":{"toolCallId":"t1","kind":"read","title":"cat README"},
+                         "options":[{"optionId":"r-yes","kind":"allow_once","name":"Yes"},{"optionId":"r-no","kind":"reject_once","name":"No"}]}"""))
+                .step(req("session/request_permission", """
+                        {"toolCall":{"toolCallId":"t2","kind":"execute","title":"rm"},
+                         "options":[{"optionId":"x-yes","kind":"allow_once","name":"Yes"},{"optionId":"x-no","kind":"reject_once","name":"No"}]}"""));
+        String sid = session(ws, script, ",\"permissionPolicy\":\"allow-reads\"");
+        assertThat(api.get("/api/v1/sessions/" + sid).json().path("permissionPolicy").asText()).isEqualTo("allow-reads");
+        api.post("/api/v1/sessions/" + sid + "/prompt", json("text", "read then run"));
+        List<JsonNode> events = awaitEvent(sid, "permission_request", 2);
+        List<JsonNode> responses = events.stream().filter(e -> e.path("type").asText().equals("permission_response")).toList();
+        assertThat(responses).hasSize(1);
+        assertThat(responses.getFirst().path("data").path("optionId").asText()).isEqualTo("r-yes");
+        assertThat(responses.getFirst().path("data").path("by").asText()).isEqualTo("policy");
+        String held = events.getLast().path("data").path("requestId").asText();
+        assertThat(api.post("/api/v1/sessions/" + sid + "/permissions/" + held, "{\"outcome\":\"cancelled\"}").status()).isEqualTo(204);
+        assertThat(awaitEvent(sid, "turn_end", 1).getLast().path("data").path("stopReason").asText()).isEqualTo("end_turn");
+        assertThat(api.post("/api/v1/workspaces/" + ws + "/sessions", "{\"agent\":\"fake\",\"permissionPolicy\":\"maybe\"}").status())
+                .isEqualTo(400);
     }
 }

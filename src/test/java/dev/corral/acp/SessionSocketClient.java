@@ -9,15 +9,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** A real WebSocket client (java.net.http) of the session event stream; keeps every text frame parsed. */
 final class SessionSocketClient implements WebSocket.Listener, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    final List<JsonNode> frames = new CopyOnWriteArrayList<>();
+    final java.util.Queue<JsonNode> frames = new java.util.concurrent.ConcurrentLinkedQueue<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** Completes with System.nanoTime() when the first turn_end event arrives. */
+    final CompletableFuture<Long> turnEnded = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
 
@@ -47,7 +48,9 @@ final class SessionSocketClient implements WebSocket.Listener, AutoCloseable {
         partial.append(data);
         if (last) {
             try {
-                frames.add(JSON.readTree(partial.toString()));
+                JsonNode frame = JSON.readTree(partial.toString());
+                frames.add(frame);
+                if ("turn_end".equals(frame.path("type").asText())) turnEnded.complete(System.nanoTime());
             } catch (Exception e) {
                 throw new IllegalStateException("not JSON: " + partial, e);
             }

@@ -82,7 +82,8 @@ class GeminiSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
 
             assertThat(api.get("/api/v1/workspaces/" + ws + "/files/x.txt").text()).isEqualTo("hi\n");
             assertGapFree(events);
-            assertThat(events.getLast().path("data").path("stopReason").asText()).isEqualTo("end_turn");
+            JsonNode end = events.stream().filter(e -> type(e).equals("turn_end")).findFirst().orElseThrow();
+            assertThat(end.path("data").path("stopReason").asText()).isEqualTo("end_turn");
             assertThat(updates(events, "tool_call_update")).anySatisfy(u -> assertThat(u.path("status").asText()).isEqualTo("completed"));
             assertThat(text(events)).contains("I will run it.").contains("All done.");
         }

@@ -150,6 +150,33 @@ class JwtAuthTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
+    void webSocketsAreScopedAndOriginChecked() throws Exception {
+        String aliceToken = sign(key1, claims("alice", List.of(a)).build());
+        var term = new dev.corral.testing.Api(daemon.url(), daemon.token())
+                .post("/api/v1/workspaces/" + b + "/terminals", json("cols", 80, "rows", 24)).json().path("terminalId").asText();
+        assertThat(upgrade("/api/v1/workspaces/" + b + "/terminals/" + term + "?token=" + aliceToken, null)).isEqualTo(403);
+        assertThat(upgrade("/api/v1/logs/stream?token=" + aliceToken, null)).isEqualTo(403);
+        assertThat(upgrade("/api/v1/sessions/anything/ws?token=" + aliceToken, null)).isEqualTo(403);
+        // The daemon's own origin may open sockets; another site may not, even with the right token.
+        String own = "http://127.0.0.1:" + daemon.port();
+        assertThat(upgrade("/api/v1/logs/stream?token=" + daemon.token(), own)).isEqualTo(101);
+        assertThat(upgrade("/api/v1/logs/stream?token=" + daemon.token(), "http://evil.example")).isEqualTo(403);
+    }
+
+    /** Sends a raw WebSocket upgrade request and returns the status code of the answer. */
+    int upgrade(String pathAndQuery, String origin) throws Exception {
+        try (var socket = new java.net.Socket("127.0.0.1", daemon.port())) {
+            socket.setSoTimeout(10_000);
+            String req = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1:" + daemon.port() + "\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + (origin != null ? "Origin: " + origin + "\r\n" : "") + "\r\n";
+            socket.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+            return Integer.parseInt(status.split(" ")[1]);
+        }
+    }
+
+    @Test
     void execIsRateLimitedPerCaller() throws Exception {
         Api bob = as(sign(key1, claims("bob", List.of(a)).build()));
         for (int i = 0; i < 5; i++) assertThat(bob.post("/api/v1/workspaces/" + a + "/exec", json("command", "true")).status()).isEqualTo(200);

@@ -62,8 +62,13 @@ public final class FakeModelServer implements AutoCloseable {
     }
 
     public static FakeModelServer start() {
+        return start(InetAddress.getLoopbackAddress().getHostAddress());
+    }
+
+    /** Listens on {@code ip} (any 127.0.0.0/8 address works on Linux: e.g. 127.0.0.2, which is not in NO_PROXY). */
+    public static FakeModelServer start(String ip) {
         try {
-            HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            HttpServer s = HttpServer.create(new InetSocketAddress(ip, 0), 0);
             FakeModelServer f = new FakeModelServer(s);
             s.createContext("/", f::handle);
             s.setExecutor(Executors.newCachedThreadPool());
@@ -74,9 +79,9 @@ public final class FakeModelServer implements AutoCloseable {
         }
     }
 
-    /** {@code http://127.0.0.1:PORT}, without a trailing slash or path. */
+    /** {@code http://IP:PORT}, without a trailing slash or path. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort();
     }
 
     /** Appends replies to the script (used by the default dispatcher). */

@@ -79,6 +79,10 @@ public final class Daemon implements AutoCloseable {
             return warnings;
         }));
         SessionRoutes.mount(api.app(), token, sessions, registry, installer);
+        var relays = new dev.corral.preview.PortRelays(home, workspaces);
+        workspaces.addListener(relays);
+        dev.corral.api.PreviewRoutes.mount(api.app(), new dev.corral.preview.Previews(db,
+                dev.corral.preview.PreviewSigner.loadOrCreate(home), workspaces), relays);
         api.setSessionWorkspace(sid -> {
             try {
                 return java.util.Optional.of(sessions.get(sid).workspaceId());

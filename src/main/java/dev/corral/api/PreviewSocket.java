@@ -30,6 +30,9 @@ final class PreviewSocket {
     Consumer<WsConfig> config() {
         return ws -> {
             ws.onConnect(ctx -> {
+                // Jetty's 64 KiB default would cut off messages a dev server may well send (hot-reload payloads).
+                ctx.session.setMaxTextMessageSize(WsUpstream.MAX_MESSAGE);
+                ctx.session.setMaxBinaryMessageSize(WsUpstream.MAX_MESSAGE);
                 var uri = ctx.session.getUpgradeRequest().getRequestURI();
                 PreviewTarget t = PreviewTarget.parse(uri.getRawPath(), uri.getRawQuery());
                 t = t.withGrant(previews.authorize(t.previewId(), t.signature()));

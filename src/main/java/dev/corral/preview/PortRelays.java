@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class PortRelays implements WorkspaceService.Listener {
     private static final String PREFIX = "preview-";
 
-    private record Relay(Sandbox sandbox, Process process, Path socket) {}
+    private record Relay(Sandbox sandbox, Process process, Path socket, long startedNanos) {}
 
     /** One TCP port listening inside a sandbox. */
     public record ListeningPort(int port, String address, String process) {}
@@ -56,13 +56,34 @@ public final class PortRelays implements WorkspaceService.Listener {
         Relay relay = relays.compute(id + ":" + port, (k, old) ->
                 old != null && old.sandbox() == sandbox && old.process().isAlive() && Files.exists(old.socket())
                         ? old : start(id, sandbox, port, old));
+        // socat creates the socket file when it binds, a moment before it listens: a fresh relay may refuse briefly.
+        long deadline = relay.startedNanos() + 3_000_000_000L;
+        while (true) {
+            try {
+                var ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    ch.connect(UnixDomainSocketAddress.of(relay.socket()));
+                    return ch;
+                } catch (IOException e) {
+                    ch.close();
+                    throw e;
+                }
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline || !relay.process().isAlive()) {
+                    throw new CorralException(CorralException.Kind.UNAVAILABLE, "relay_failed",
+                            "cannot reach port " + port + " inside the sandbox: " + e.getMessage());
+                }
+                pause();
+            }
+        }
+    }
+
+    private static void pause() {
         try {
-            var ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(relay.socket()));
-            return ch;
-        } catch (IOException e) {
-            throw new CorralException(CorralException.Kind.UNAVAILABLE, "relay_failed",
-                    "cannot reach port " + port + " inside the sandbox: " + e.getMessage());
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CorralException(CorralException.Kind.UNAVAILABLE, "interrupted", "interrupted");
         }
     }
 
@@ -71,7 +92,17 @@ public final class PortRelays implements WorkspaceService.Listener {
     }
 
     private Relay start(String id, Sandbox sandbox, int port, Relay old) {
-        if (old != null) old.process().destroyForcibly();
+        if (old != null) {
+            // Kill the old socat itself (not only its launcher), so it cannot unlink the new relay's socket on exit.
+            if (old.sandbox() == sandbox && old.process().isAlive()) {
+                try {
+                    sandbox.signal(old.process().toHandle(), "KILL");
+                } catch (RuntimeException ignored) {
+                    // already gone
+                }
+            }
+            old.process().destroyForcibly();
+        }
         Path socket = home.resolve("run").resolve(id).resolve("fwd").resolve(PREFIX + port + ".sock");
         try {
             Files.deleteIfExists(socket);
@@ -102,14 +133,13 @@ public final class PortRelays implements WorkspaceService.Listener {
                         "the relay to port " + port + " did not start inside the sandbox (is socat installed?)");
             }
             try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                pause();
+            } catch (CorralException e) {
                 p.destroyForcibly();
-                throw new CorralException(CorralException.Kind.UNAVAILABLE, "interrupted", "interrupted");
+                throw e;
             }
         }
-        return new Relay(sandbox, p, socket);
+        return new Relay(sandbox, p, socket, System.nanoTime());
     }
 
     @Override

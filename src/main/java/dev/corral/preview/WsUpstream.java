@@ -20,7 +20,8 @@ import java.util.Map;
  * masked frames out and whole messages in. Sends are thread-safe; the listener is called from one reader thread.
  */
 public final class WsUpstream implements AutoCloseable {
-    private static final int MAX_MESSAGE = 16 * 1024 * 1024;
+    /** Largest message either way. */
+    public static final int MAX_MESSAGE = 16 * 1024 * 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Called from the reader thread. Fast; never throws. */

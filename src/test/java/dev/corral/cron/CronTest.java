@@ -88,6 +88,12 @@ class CronTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.post("/api/v1/workspaces/" + ws + "/cron", json("schedule", "* * * * *", "command", "x", "prompt", "y")).status()).isEqualTo(400);
         assertThat(api.post("/api/v1/workspaces/" + ws + "/cron", json("schedule", "* * * * *", "command", "x", "overlap", "twice")).status()).isEqualTo(400);
         assertThat(api.post("/api/v1/workspaces/ws-nope/cron", json("schedule", "* * * * *", "command", "x")).status()).isEqualTo(404);
+
+        // Deleting the workspace takes its jobs and their history with it.
+        String left = create(api, ws, json("schedule", "* * * * * *", "command", "true"));
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> !runs(api, ws, left).isEmpty());
+        assertThat(api.delete("/api/v1/workspaces/" + ws).status()).isEqualTo(204);
+        assertThat(api.get("/api/v1/workspaces/" + ws + "/cron/" + left + "/runs").status()).isEqualTo(404);
     }
 
     @Test

@@ -115,19 +115,26 @@ class PreviewTest implements DaemonLogOnFailure.HasDaemon {
     void webSocketThroughThePreviewUrl() throws Exception {
         String url = preview(600).path("url").asText().replace("http://", "ws://");
         var received = new LinkedBlockingQueue<String>();
+        var partial = new StringBuilder();
         WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create(url + "ws"), new WebSocket.Listener() {
             @Override
             public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                received.add(data.toString());
+                // The JDK client hands over long messages in parts.
+                partial.append(data);
+                if (last) {
+                    received.add(partial.toString());
+                    partial.setLength(0);
+                }
                 w.request(1);
                 return null;
             }
         }).get(30, TimeUnit.SECONDS);
         socket.sendText("hi", true).get(10, TimeUnit.SECONDS);
         assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo("echo:hi");
-        String long1 = "x".repeat(1000);
+        String long1 = "x".repeat(100_000);
         socket.sendText(long1, true).get(10, TimeUnit.SECONDS);
-        assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo("echo:" + long1);
+        String echoed = received.poll(20, TimeUnit.SECONDS);
+        assertThat(echoed).as("a 100,000-character message comes back whole").hasSize(long1.length() + 5).isEqualTo("echo:" + long1);
         socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
 
         // A tampered signature is refused before the upgrade.
@@ -192,6 +199,21 @@ class PreviewTest implements DaemonLogOnFailure.HasDaemon {
         var nothing = api.post("/api/v1/workspaces/" + ws + "/fetch", json("port", 1));
         assertThat(nothing.status()).as(nothing.toString()).isEqualTo(503);
         assertThat(nothing.json().path("code").asText()).isEqualTo("upstream_unreachable");
+    }
+
+    @Test
+    void stoppedOrDeletedWorkspaces() throws Exception {
+        String other = api.createRunning(json("name", "gone")).path("id").asText();
+        var r = api.post("/api/v1/workspaces/" + other + "/previews", json("port", PORT));
+        assertThat(r.status()).isEqualTo(201);
+        String url = r.json().path("url").asText();
+        assertThat(send("GET", url, null).statusCode()).isEqualTo(503);
+        assertThat(api.post("/api/v1/workspaces/" + other + "/stop", null).status()).isEqualTo(200);
+        var stopped = send("GET", url, null);
+        assertThat(stopped.statusCode()).isEqualTo(409);
+        assertThat(Api.JSON.readTree(stopped.body()).path("code").asText()).isEqualTo("workspace_not_running");
+        assertThat(api.delete("/api/v1/workspaces/" + other).status()).isEqualTo(204);
+        assertThat(send("GET", url, null).statusCode()).isEqualTo(404);
     }
 
     @Test

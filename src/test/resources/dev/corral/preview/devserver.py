@@ -56,7 +56,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             if opcode == 1:
                 out = b"echo:" + data
-                w.write(bytes([0x81, len(out)]) + out if len(out) < 126 else bytes([0x81, 126]) + struct.pack(">H", len(out)) + out)
+                if len(out) < 126:
+                    w.write(bytes([0x81, len(out)]) + out)
+                elif len(out) < 65536:
+                    w.write(bytes([0x81, 126]) + struct.pack(">H", len(out)) + out)
+                else:
+                    w.write(bytes([0x81, 127]) + struct.pack(">Q", len(out)) + out)
                 w.flush()
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -101,7 +101,7 @@ class PreviewTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(noSlash.statusCode()).isEqualTo(307);
         assertThat(noSlash.headers().firstValue("Location").orElseThrow()).endsWith("/");
 
-        byte[] big = new byte[300_000];
+        byte[] big = new byte[3_000_000]; // larger than the API's 1 MiB JSON limit: streamed, not buffered
         new Random(7).nextBytes(big);
         var post = send("POST", url + "upload", big, "Content-Type", "application/octet-stream");
         assertThat(post.statusCode()).isEqualTo(201);

@@ -217,6 +217,19 @@ class PreviewTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
+    void portsLeavesOutForwardRelays() throws Exception {
+        try (var host = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            int fwd = host.getLocalPort();
+            var body = "{\"name\":\"fwd\",\"network\":{\"mode\":\"none\",\"forward\":[\"127.0.0.1:" + fwd + "\"]}}";
+            String id = api.createRunning(body).path("id").asText();
+            assertThat(api.sh(id, "grep -c ' 0A ' /proc/net/tcp").path("stdout").asText().trim()).isNotEqualTo("0");
+            assertThat(api.get("/api/v1/workspaces/" + id + "/ports").json().findValuesAsText("port"))
+                    .doesNotContain(String.valueOf(fwd));
+            api.delete("/api/v1/workspaces/" + id);
+        }
+    }
+
+    @Test
     void portsListsTheServerButNotRelays() {
         var ports = api.get("/api/v1/workspaces/" + ws + "/ports").json();
         assertThat(ports.findValuesAsText("port")).contains(String.valueOf(PORT));

@@ -41,6 +41,7 @@ public final class Daemon implements AutoCloseable {
     private final ApiToken token;
     private EventLog events;
     private SessionHost sessions;
+    private dev.corral.cron.CronScheduler cron;
 
     private Daemon(CorralConfig config, Database db, WorkspaceService workspaces, ApiServer api, ApiToken token) {
         this.config = config;
@@ -84,6 +85,12 @@ public final class Daemon implements AutoCloseable {
             return warnings;
         }));
         SessionRoutes.mount(api.app(), token, sessions, registry, installer);
+        var relays = new dev.corral.preview.PortRelays(home, workspaces);
+        workspaces.addListener(relays);
+        dev.corral.api.PreviewRoutes.mount(api.app(), new dev.corral.preview.Previews(db,
+                dev.corral.preview.PreviewSigner.loadOrCreate(home), workspaces), relays);
+        var cron = new dev.corral.cron.CronScheduler(db, workspaces, new dev.corral.cron.NewestSessionPrompt(sessions));
+        dev.corral.api.CronRoutes.mount(api.app(), cron);
         api.setSessionWorkspace(sid -> {
             try {
                 return java.util.Optional.of(sessions.get(sid).workspaceId());
@@ -101,6 +108,8 @@ public final class Daemon implements AutoCloseable {
         var daemon = new Daemon(config, db, workspaces, api, token);
         daemon.events = events;
         daemon.sessions = sessions;
+        daemon.cron = cron;
+        cron.start();
         return daemon;
     }
 
@@ -121,6 +130,7 @@ public final class Daemon implements AutoCloseable {
     public void close() {
         log.info("shutting down");
         api.close();
+        cron.close();
         sessions.close();
         workspaces.close();
         events.close();

@@ -50,10 +50,10 @@ final class ErrorMapping {
             write(ctx, 500, "internal", "internal error; see the daemon log");
         });
         app.error(404, ctx -> {
-            if (ctx.resultInputStream() == null) write(ctx, 404, "not_found", "no such route: " + ctx.method() + " " + ctx.path());
+            if (ctx.resultInputStream() == null && !ctx.res().isCommitted()) write(ctx, 404, "not_found", "no such route: " + ctx.method() + " " + ctx.path());
         });
         app.error(405, ctx -> {
-            if (ctx.resultInputStream() == null) write(ctx, 405, "method_not_allowed", "method not allowed: " + ctx.method() + " " + ctx.path());
+            if (ctx.resultInputStream() == null && !ctx.res().isCommitted()) write(ctx, 405, "method_not_allowed", "method not allowed: " + ctx.method() + " " + ctx.path());
         });
     }
 

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Run by Maven (generate-resources): installs the locked dependencies when they changed, then builds dist/.
+set -eu
+cd "$(dirname "$0")"
+if ! command -v npm >/dev/null 2>&1; then
+  echo "web/build.sh: npm is needed to build the web UI (Debian: apt-get install -y nodejs npm)" >&2
+  exit 1
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --prefer-offline
+fi
+npm run build

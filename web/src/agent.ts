@@ -232,6 +232,7 @@ class SessionStream {
           item.locations.length ? h("ul.locations", {}, item.locations.map(l =>
             h("li", {}, h("code", {}, `${l.path}${l.line ? `:${l.line}` : ""}`)))) : null,
           item.content.map(c => toolContent(c)),
+          inputDiff(item),
           item.rawInput !== undefined && item.rawInput !== null ? h("details.raw", {}, h("summary", {}, "Input"),
             h("pre", {}, pretty(item.rawInput))) : null,
           item.rawOutput !== undefined && item.rawOutput !== null ? h("details.raw", {}, h("summary", {}, "Output"),
@@ -296,6 +297,20 @@ class SessionStream {
     try { await post(`/api/v1/sessions/${enc(this.sid)}/config`, { configId, value }); this.refreshSession(); }
     catch (e) { this.status.textContent = (e as Error).message; }
   }
+}
+
+/**
+ * An edit whose updates carry no ACP diff: the proposed change from its input (a whole-file write, or an
+ * old/new string replacement), as agents such as opencode send it.
+ */
+function inputDiff(item: Extract<Item, { kind: "tool" }>): HTMLElement | null {
+  if (item.toolKind !== "edit" || item.content.some(c => c?.type === "diff")) return null;
+  const i = item.rawInput ?? {};
+  const path = i.filePath ?? i.file_path ?? i.path ?? item.locations[0]?.path;
+  const newText = i.content ?? i.newString ?? i.new_string ?? i.newText;
+  if (typeof path !== "string" || typeof newText !== "string") return null;
+  const oldText = i.oldString ?? i.old_string ?? i.oldText ?? null;
+  return toolContent({ type: "diff", path, oldText, newText });
 }
 
 function flatOptions(options: any[]): { value: string; name?: string }[] {

@@ -73,6 +73,11 @@ export function apply(view: View, e: SessionEvent): boolean {
       break;
     case "permission_request": {
       const tc = d.toolCall ?? {};
+      // The request's toolCall is an update of that tool call (it often carries the proposed diff).
+      if (tc.toolCallId != null && view.items.some(i => i.kind === "tool" && i.toolCallId === String(tc.toolCallId))) {
+        update(view, e.seq, { sessionUpdate: "tool_call_update", toolCallId: tc.toolCallId, content: tc.content,
+          rawInput: tc.rawInput, locations: tc.locations });
+      }
       push(view, { id: `p${d.requestId}`, kind: "permission", requestId: String(d.requestId), toolCallId: tc.toolCallId,
         title: String(tc.title ?? tc.kind ?? "the agent asks for permission"),
         options: Array.isArray(d.options) ? d.options : [], rev: 0 });
@@ -145,7 +150,11 @@ function update(view: View, seq: number, u: any) {
       if (u.kind != null) t.toolKind = String(u.kind);
       if (u.status != null) t.status = String(u.status);
       if (Array.isArray(u.locations)) t.locations = u.locations;
-      if (Array.isArray(u.content)) t.content = u.content;
+      if (Array.isArray(u.content)) {
+        // A later update (e.g. "Wrote file") must not hide the diff shown before.
+        const diffs = u.content.some((c: any) => c?.type === "diff") ? [] : t.content.filter(c => c?.type === "diff");
+        t.content = [...diffs, ...u.content];
+      }
       if (u.rawInput !== undefined) t.rawInput = u.rawInput;
       if (u.rawOutput !== undefined) t.rawOutput = u.rawOutput;
       t.rev++;

@@ -25,6 +25,13 @@ export function workspacePage(main: HTMLElement, id: string): () => void {
     let w: any;
     try { w = await get(`/api/v1/workspaces/${enc(id)}`); } catch (e) { clear(main, h("p.status", {}, (e as Error).message)); return; }
     if (disposed) return;
+    if (w.state === "creating") {
+      clear(main, h("h1", {}, w.name), h("p.notice#creating", {}, "Creating the workspace",
+        w.progress?.phase ? ` (${w.progress.phase}${w.progress.percent != null ? ` ${w.progress.percent}%` : ""})` : "", "…"));
+      const again = setTimeout(() => { if (!disposed) { cleanups.splice(0).forEach(c => c()); const next = workspacePage(main, id); cleanups.push(next); } }, 1000);
+      cleanups.push(() => clearTimeout(again));
+      return;
+    }
     const agentPane = h("section.pane#agent-pane", { "aria-label": "agent" });
     const termPane = h("section.pane#terminal-pane", { "aria-label": "terminal" });
     const banner = h("div.banner#agent-banner", { role: "alert", hidden: true });

@@ -60,6 +60,8 @@ function renderList(list: HTMLElement, ws: any[], refresh: () => void, status: H
         })))))));
 }
 
+const DRAFT = "corral.createDraft";
+
 function createForm(status: HTMLElement): HTMLElement {
   const agentSel = h("select#agent", { name: "agent" }, h("option", { value: "" }, "(none)"));
   const agentInfo = h("p.muted.small#agent-info", { "aria-live": "polite" });
@@ -78,7 +80,7 @@ function createForm(status: HTMLElement): HTMLElement {
     for (const a of agents) {
       agentSel.append(h("option", { value: a.id }, `${a.name} ${a.version}${hasKey(a, keys) ? "" : " — no key"}`));
     }
-    const last = localStorage.getItem("corral.lastAgent");
+    const last = draft?.agent ?? localStorage.getItem("corral.lastAgent");
     if (last && agents.some(a => a.id === last)) agentSel.value = last;
     showInfo();
   }).catch(e => { agentInfo.textContent = (e as Error).message; });
@@ -93,10 +95,19 @@ function createForm(status: HTMLElement): HTMLElement {
     h("option", { value: "proxy" }, "proxy (allow-listed hosts)"), h("option", { value: "host" }, "host"));
   const forward = h("input#forward", { name: "forward", placeholder: "127.0.0.1:11434, …" });
   const submit = h("button.primary#create", { type: "submit" }, "Create workspace");
+  const draft = JSON.parse(sessionStorage.getItem(DRAFT) ?? "null");
+  sessionStorage.removeItem(DRAFT);
+  if (draft) {
+    name.value = draft.name ?? ""; repo.value = draft.repo ?? ""; ref.value = draft.ref ?? "";
+    mode.value = draft.mode ?? ""; forward.value = draft.forward ?? "";
+  }
   const form = h("form.card#create-form", { onsubmit: async (ev: Event) => {
     ev.preventDefault();
     const a = agents.find(x => x.id === agentSel.value);
     if (a && !hasKey(a, keys)) {
+      // Kept for the way back from Settings.
+      sessionStorage.setItem(DRAFT, JSON.stringify({ name: name.value, repo: repo.value, ref: ref.value, agent: a.id,
+        mode: mode.value, forward: forward.value }));
       navigate(`#/settings?agent=${enc(a.id)}&next=create`);
       return;
     }
@@ -127,7 +138,7 @@ function createForm(status: HTMLElement): HTMLElement {
   field("agent", "Agent", agentSel),
   agentInfo,
   field("name", "Name", name),
-  h("details", {}, h("summary", {}, "Network"),
+  h("details", { open: !!(draft?.mode || draft?.forward) }, h("summary", {}, "Network"),
     field("network-mode", "Mode", mode),
     field("forward", "Forward host endpoints into the sandbox", forward, "e.g. a local model server")),
   h("div.row", {}, submit));

@@ -14,11 +14,12 @@ const turn: SessionEvent[] = [
   chunk(6, "agent_message_chunk", "write it."),
   upd(7, { sessionUpdate: "tool_call", toolCallId: "c1", title: "write", kind: "edit", status: "pending",
     locations: [{ path: "/workspace/notes.txt" }] }),
-  { seq: 8, type: "permission_request", data: { requestId: "r1", sessionId: "s", toolCall: { toolCallId: "c1", title: "Write notes.txt", kind: "edit" },
+  { seq: 8, type: "permission_request", data: { requestId: "r1", sessionId: "s", toolCall: { toolCallId: "c1", title: "Write notes.txt", kind: "edit",
+    content: [{ type: "diff", path: "/workspace/notes.txt", oldText: null, newText: "hello\n" }] },
     options: [{ optionId: "once", name: "Allow once", kind: "allow_once" }, { optionId: "no", name: "Reject", kind: "reject_once" }] } },
   { seq: 9, type: "permission_response", data: { requestId: "r1", outcome: "selected", optionId: "once", by: "user" } },
   upd(10, { sessionUpdate: "tool_call_update", toolCallId: "c1", status: "completed",
-    content: [{ type: "diff", path: "/workspace/notes.txt", oldText: null, newText: "hello\n" }] }),
+    content: [{ type: "content", content: { type: "text", text: "Wrote file" } }] }),
   upd(11, { sessionUpdate: "plan", entries: [{ content: "write the file", status: "completed", priority: "high" }] }),
   upd(12, { sessionUpdate: "usage_update", used: 1200, size: 200000 }),
   upd(13, { sessionUpdate: "current_mode_update", currentModeId: "plan" }),
@@ -36,7 +37,8 @@ describe("reduce", () => {
     const tool = v.items.find(i => i.kind === "tool") as any;
     expect(tool).toMatchObject({ toolCallId: "c1", title: "write", toolKind: "edit", status: "completed" });
     expect(tool.locations).toEqual([{ path: "/workspace/notes.txt" }]);
-    expect(tool.content[0].type).toBe("diff");
+    // The diff proposed in the permission request stays when a later update brings other content.
+    expect(tool.content.map((c: any) => c.type)).toEqual(["diff", "content"]);
     const perm = v.items.find(i => i.kind === "permission") as any;
     expect(perm.outcome).toEqual({ outcome: "selected", optionId: "once", by: "user" });
     expect(v.pending).toEqual([]);

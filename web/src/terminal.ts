@@ -176,7 +176,11 @@ class Tab {
 
   private rename() {
     const input = h("input.tab-rename", { value: this.rec.title, "aria-label": "terminal name" });
+    let finished = false;
     const done = async (save: boolean) => {
+      // replaceWith blurs the input, which would call this again.
+      if (finished) return;
+      finished = true;
       const title = input.value.trim();
       input.replaceWith(this.tabButton);
       this.tabButton.focus();
@@ -190,7 +194,7 @@ class Tab {
       if (ev.key === "Enter") { ev.preventDefault(); done(true); }
       if (ev.key === "Escape") done(false);
     });
-    input.addEventListener("blur", () => { if (input.isConnected) done(true); });
+    input.addEventListener("blur", () => done(true));
     this.tabButton.replaceWith(input);
     input.focus();
     input.select();

@@ -146,6 +146,9 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
             assertThat(b.findAll(".msg.user")).hasSize(1);
             assertThat(b.findAll(".tool")).hasSize(1);
             b.screenshot("07-reload-agent");
+            ((org.openqa.selenium.chrome.ChromeDriver) b.driver).executeCdpCommand("Emulation.setEmulatedMedia",
+                    Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+            b.screenshot("07-reload-agent-dark");
             assertThat(b.consoleProblems()).as("console").isEmpty();
 
             // 7. Daemon killed and restarted (another port): the transcript is all there, once.
@@ -157,9 +160,41 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
             assertThat(b.findAll(".msg.user")).hasSize(1);
             assertThat(b.findAll(".diff")).hasSize(1);
             b.screenshot("08-after-daemon-restart");
-            List<String> listed = b.findAll("#page").stream().map(WebElement::getText).toList();
-            assertThat(listed).isNotEmpty();
         }
+    }
+
+    @Test
+    void agentThatCannotStartOpensTheTerminalWithTheReason() throws Exception {
+        Path home = tmp.resolve("home");
+        var installed = new AgentInstaller(home).install(AgentRegistry.load(home).get("opencode"), InstallListener.NONE);
+        // The installed agent's program replaced by one that fails at once, as a broken install or config would.
+        java.nio.file.Files.delete(installed.bin());
+        java.nio.file.Files.writeString(installed.bin(), "#!/bin/sh\necho 'opencode: cannot read its config' >&2\nexit 3\n");
+        installed.bin().toFile().setExecutable(true);
+        daemon = TestDaemon.start(home);
+        Api api = daemon.api();
+        assertThat(api.send("PUT", "/api/v1/credentials/opencode", "{\"env\":{\"OPENAI_API_KEY\":\"sk-x-1234\"}}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json").status()).isEqualTo(200);
+        String ws = api.createRunning("{\"name\":\"broken\",\"agent\":\"opencode\"}").path("id").asText();
+        browser = new Browser(tmp.resolve("chrome-profile"));
+        var b = browser;
+        b.driver.get(daemon.url() + "/?token=" + daemon.token());
+        b.awaitText("table.list", "broken", SHORT);
+        b.find("a[href='#/w/" + ws + "']").click();
+        b.awaitVisible("#prompt", SHORT).sendKeys("hello", Keys.ENTER);
+
+        WebElement banner = b.awaitVisible("#agent-banner", Duration.ofSeconds(90));
+        assertThat(banner.getText()).contains("The agent cannot start").contains("cannot read its config");
+        assertThat(b.find("#terminal-pane").isDisplayed()).isTrue();
+        b.awaitVisible(".term-host:not([hidden]) .xterm-rows", SHORT);
+        typeInTerminal(b, "echo still-$((1+1))");
+        awaitTerminalText(b, "still-2");
+        b.screenshot("09-agent-cannot-start");
+
+        // After a reload the crashed session still says why.
+        b.driver.navigate().refresh();
+        b.awaitText("#agent-banner", "cannot read its config", SHORT);
+        assertThat(b.consoleProblems()).as("console").allSatisfy(l -> assertThat(l).contains("503"));
     }
 
     private static void typeInTerminal(Browser b, String line) {

@@ -19,6 +19,7 @@ export function terminalView(pane: HTMLElement, w: any) {
   let active: Tab | null = null;
   let loaded: Promise<void>;
   let disposed = false;
+  let ensured = false;
 
   const select = (t: Tab) => {
     active = t;
@@ -78,7 +79,12 @@ export function terminalView(pane: HTMLElement, w: any) {
   window.addEventListener("resize", onResize);
   return {
     shown: () => { loaded.then(() => active?.shown()); },
-    ensureOne: () => { loaded.then(() => { if (!tabs.length && w.state === "running") create(); }); },
+    ensureOne: () => {
+      // Called by every report of the failure; one tab is enough.
+      if (ensured) return;
+      ensured = true;
+      loaded.then(() => { if (!tabs.length && w.state === "running") create(); });
+    },
     dispose: () => { disposed = true; window.removeEventListener("resize", onResize); tabs.forEach(t => t.dispose()); },
   };
 }

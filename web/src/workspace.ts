@@ -1,4 +1,4 @@
-import { enc, get } from "./api";
+import { enc, get, post } from "./api";
 import { clear, h } from "./dom";
 import { agentView } from "./agent";
 import { terminalView } from "./terminal";
@@ -46,17 +46,34 @@ export function workspacePage(main: HTMLElement, id: string): () => void {
         termPane.hidden = view !== "terminal";
         tabAgent.setAttribute("aria-selected", String(view === "agent"));
         tabTerm.setAttribute("aria-selected", String(view === "terminal"));
+        if (view === "agent") {
+          const conv = agentPane.querySelector(".conversation");
+          if (conv) conv.scrollTop = conv.scrollHeight; // it could not scroll while hidden
+        }
         if (view === "terminal") {
           if (!term) { term = terminalView(termPane, w); cleanups.push(() => term!.dispose()); }
           term.shown();
         }
       },
       agentFailed(why) {
-        clear(banner, h("strong", {}, "The agent cannot start. "), why, " You can investigate in this terminal.");
+        clear(banner, h("strong", {}, "The agent cannot start. "), why.replace(/\s*$/, /[.!?]$/.test(why.trim()) ? "" : "."),
+          " You can investigate in this terminal.");
         banner.hidden = false;
         shell.show("terminal");
         term?.ensureOne();
       },
+    };
+    const resume = async (ev: Event) => {
+      (ev.target as HTMLButtonElement).disabled = true;
+      try {
+        await post(`/api/v1/workspaces/${enc(id)}/resume`);
+        // Draw the page again for the new state (it polls while "creating").
+        cleanups.splice(0).forEach(c => c());
+        cleanups.push(workspacePage(main, id));
+      } catch (e) {
+        status.textContent = (e as Error).message;
+        (ev.target as HTMLButtonElement).disabled = false;
+      }
     };
     clear(main,
       h("div.ws-head", {},
@@ -64,8 +81,8 @@ export function workspacePage(main: HTMLElement, id: string): () => void {
         h(`span.state.state-${w.state}`, {}, w.state),
         w.agent ? h("span.muted", {}, ` agent: ${w.agent}`) : null,
         h("div.toggle", { role: "tablist", "aria-label": "view" }, tabAgent, tabTerm)),
-      w.state !== "running" ? h("p.notice", {}, `This workspace is ${w.state}${w.stateReason ? `: ${w.stateReason}` : ""}. ` +
-        "Resume it from the list to use the agent and terminals.") : null,
+      w.state !== "running" ? h("p.notice#not-running", {}, `This workspace is ${w.state}${w.stateReason ? `: ${w.stateReason}` : ""}. `,
+        w.state === "stopped" || w.state === "failed" ? h("button#resume-workspace", { type: "button", onclick: resume }, "Resume") : null) : null,
       status, banner, agentPane, termPane);
     cleanups.push(agentView(agentPane, shell));
     shell.show((localStorage.getItem(key) as ViewName) ?? "agent");

@@ -160,6 +160,17 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
             assertThat(b.findAll(".msg.user")).hasSize(1);
             assertThat(b.findAll(".diff")).hasSize(1);
             b.screenshot("08-after-daemon-restart");
+
+            // 8. Resume from the page; a follow-up prompt starts the agent again (session/load) and streams below.
+            model.enqueue(ModelReply.text("Second answer, after the restart."));
+            b.find("#resume-workspace").click();
+            b.awaitText(".ws-head .state", "running", Duration.ofSeconds(60));
+            b.awaitVisible("#prompt", SHORT).sendKeys("and now?", Keys.ENTER);
+            b.awaitText(".msg.agent", "Second answer, after the restart.", AGENT);
+            assertThat(b.findAll(".msg.user")).hasSize(2);
+            assertThat(b.findAll(".tool")).hasSize(1);
+            assertThat(b.findAll(".msg.agent").stream().filter(e -> e.getText().contains("All done")).count()).isEqualTo(1);
+            b.screenshot("09-follow-up-after-restart");
         }
     }
 
@@ -189,7 +200,8 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
         b.awaitVisible(".term-host:not([hidden]) .xterm-rows", SHORT);
         typeInTerminal(b, "echo still-$((1+1))");
         awaitTerminalText(b, "still-2");
-        b.screenshot("09-agent-cannot-start");
+        assertThat(b.findAll(".tab-title")).hasSize(1);
+        b.screenshot("10-agent-cannot-start");
 
         // After a reload the crashed session still says why.
         b.driver.navigate().refresh();

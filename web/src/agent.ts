@@ -28,6 +28,7 @@ export function agentView(pane: HTMLElement, shell: WorkspaceShell): () => void 
   let disposed = false;
   let current: SessionStream | null = null;
   let sessions: any[] = [];
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
   const loadSessions = async (select?: string) => {
     try { sessions = await get<any[]>(`/api/v1/workspaces/${enc(w.id)}/sessions`); } catch (e) { status.textContent = (e as Error).message; return; }
@@ -53,6 +54,10 @@ export function agentView(pane: HTMLElement, shell: WorkspaceShell): () => void 
     localStorage.setItem(selKey, sid);
     current = new SessionStream(sid, conv, side, status, shell, (running) => {
       cancel.disabled = !running;
+    }, () => {
+      // agent_state events come in bursts during a replay: reload the list once.
+      clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(() => loadSessions(), 300);
     });
     sessionList.querySelectorAll("button").forEach(b => b.setAttribute("aria-current", String(b.dataset.sid === sid)));
   };
@@ -105,7 +110,7 @@ export function agentView(pane: HTMLElement, shell: WorkspaceShell): () => void 
   });
 
   loadSessions();
-  return () => { disposed = true; current?.close(); };
+  return () => { disposed = true; clearTimeout(reloadTimer); current?.close(); };
 }
 
 function newId(): string {
@@ -130,7 +135,8 @@ class SessionStream {
   private retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly sid: string, private conv: HTMLElement, private side: HTMLElement,
-              private status: HTMLElement, private shell: WorkspaceShell, private onRunning: (r: boolean) => void) {
+              private status: HTMLElement, private shell: WorkspaceShell, private onRunning: (r: boolean) => void,
+              private onAgentState: () => void) {
     clear(conv);
     this.refreshSession();
     this.connect();
@@ -154,7 +160,7 @@ class SessionStream {
       if (typeof m.seq === "number") {
         if (apply(this.view, m)) {
           if (m.type === "session_update" && /mode|config/.test(m.data?.update?.sessionUpdate ?? "")) this.refreshSession();
-          if (m.type === "agent_state") this.refreshSession();
+          if (m.type === "agent_state") { this.refreshSession(); this.onAgentState(); }
           this.schedule();
         }
       } else if (m.reply === "error") {

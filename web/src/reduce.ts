@@ -76,7 +76,7 @@ export function apply(view: View, e: SessionEvent): boolean {
       // The request's toolCall is an update of that tool call (it often carries the proposed diff).
       if (tc.toolCallId != null && view.items.some(i => i.kind === "tool" && i.toolCallId === String(tc.toolCallId))) {
         update(view, e.seq, { sessionUpdate: "tool_call_update", toolCallId: tc.toolCallId, content: tc.content,
-          rawInput: tc.rawInput, locations: tc.locations });
+          locations: tc.locations });
       }
       push(view, { id: `p${d.requestId}`, kind: "permission", requestId: String(d.requestId), toolCallId: tc.toolCallId,
         title: String(tc.title ?? tc.kind ?? "the agent asks for permission"),

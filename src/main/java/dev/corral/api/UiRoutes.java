@@ -45,18 +45,20 @@ final class UiRoutes {
 
     private static void file(Context ctx, String name, boolean immutable) throws IOException {
         if (name.contains("..")) throw dev.corral.CorralException.badRequest("invalid_path", "bad path");
-        InputStream in = UiRoutes.class.getResourceAsStream(ROOT + name);
-        if (in == null) {
-            ctx.status(404).contentType("text/plain").result(name.equals("index.html")
-                    ? "the web UI is not in this build (web/ is built by `./mvnw package`)" : "not found");
-            return;
+        byte[] bytes;
+        try (InputStream in = UiRoutes.class.getResourceAsStream(ROOT + name)) {
+            if (in == null) {
+                ctx.status(404).contentType("text/plain").result(name.equals("index.html")
+                        ? "the web UI is not in this build (web/ is built by `./mvnw package`)" : "not found");
+                return;
+            }
+            bytes = in.readAllBytes();
         }
         String ext = name.substring(name.lastIndexOf('.') + 1);
         ctx.contentType(TYPES.getOrDefault(ext, "application/octet-stream"));
         // Vite names assets by content hash; the page itself must always be fresh.
         ctx.header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
         ctx.header("X-Content-Type-Options", "nosniff");
-        ctx.result(in.readAllBytes());
-        in.close();
+        ctx.result(bytes);
     }
 }

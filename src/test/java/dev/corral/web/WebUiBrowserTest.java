@@ -184,7 +184,7 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
         installed.bin().toFile().setExecutable(true);
         daemon = TestDaemon.start(home);
         Api api = daemon.api();
-        assertThat(api.send("PUT", "/api/v1/credentials/opencode", "{\"env\":{\"OPENAI_API_KEY\":\"sk-x-1234\"}}"
+        assertThat(api.send("PUT", "/api/v1/credentials/opencode", "{\"env\":{\"OPENAI_API_KEY\":\"sk-test-longer-value-5678\"}}"
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json").status()).isEqualTo(200);
         String ws = api.createRunning("{\"name\":\"broken\",\"agent\":\"opencode\"}").path("id").asText();
         browser = new Browser(tmp.resolve("chrome-profile"));
@@ -207,6 +207,29 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
         b.driver.navigate().refresh();
         b.awaitText("#agent-banner", "cannot read its config", SHORT);
         assertThat(b.consoleProblems()).as("console").allSatisfy(l -> assertThat(l).contains("503"));
+
+        // Settings: removing the key warns about the running workspace that uses it.
+        b.find("a[href='#/settings']").click();
+        b.awaitText("[data-agent=opencode] .key-status", "OPENAI_API_KEY=", SHORT);
+        assertThat(b.find("[data-agent=opencode] .key-status").getText()).contains("5678").doesNotContain("sk-test-longer-value-5678");
+        b.findAll("[data-agent=opencode] button").stream().filter(e -> e.getText().equals("Remove key")).findFirst().orElseThrow().click();
+        var confirm = b.await(SHORT).until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+        assertThat(confirm.getText()).contains("Running workspaces use it: broken");
+        confirm.accept();
+        b.awaitText("p.status", "Still running with it: broken", SHORT);
+        b.awaitText("[data-agent=opencode] .key-status", "No key set", SHORT);
+
+        // Stop, then delete with confirmation, from the list.
+        b.find("a[href='#/']").click();
+        b.awaitText("tr[data-name=broken] button", "Stop", SHORT).click();
+        b.awaitText("tr[data-name=broken] .state", "stopped", Duration.ofSeconds(60));
+        b.awaitText("tr[data-name=broken] button", "Delete", SHORT).click();
+        var sure = b.await(SHORT).until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+        assertThat(sure.getText()).contains("Delete workspace broken?");
+        sure.accept();
+        b.awaitText("section.card", "No workspaces yet", Duration.ofSeconds(60));
+        b.screenshot("11-workspace-deleted");
+        assertThat(api.get("/api/v1/workspaces").json().size()).isZero();
     }
 
     private static void typeInTerminal(Browser b, String line) {

@@ -9,7 +9,7 @@ export function settingsPage(main: HTMLElement, params: URLSearchParams): () => 
   const cards = h("div.cards");
   const focus = params.get("agent");
   clear(main, h("h1", {}, "Settings"),
-    focus ? h("p.notice", {}, "Set a key for this agent first, then create the workspace.") : null,
+    focus ? h("p.notice", {}, `Set a key for ${focus} first, then create the workspace.`) : null,
     status, h("h2", {}, "Agent keys"), cards);
   const load = async () => {
     try {

@@ -117,6 +117,7 @@ public final class ApiServer implements AutoCloseable {
         });
         // WebSocket upgrades skip the HTTP before-handlers; an unauthenticated upgrade is answered 401.
         app.wsBeforeUpgrade("/api/*", auth::check);
+        new UiRoutes(auth).mount(app);
         ErrorMapping.install(app);
     }
 

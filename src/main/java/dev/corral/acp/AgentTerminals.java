@@ -167,13 +167,11 @@ final class AgentTerminals {
     private void kill(Term t) {
         if (!t.process.isAlive()) return;
         t.killedBy = "SIGKILL";
-        // The launcher is nsenter; killing it would orphan the command inside, so signal the command until it is
-        // gone (right after terminal/create it may not have been forked yet). The launcher then exits by itself.
+        // The launcher is nsenter; killing it would orphan the command inside, so signal the command (Sandbox.signal
+        // waits for it to be forked); the launcher then exits by itself.
         try {
-            for (int i = 0; i < 50 && t.process.isAlive(); i++) {
-                sandbox.signal(t.process.toHandle(), "KILL");
-                if (t.process.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS)) return;
-            }
+            sandbox.signal(t.process.toHandle(), "KILL");
+            if (t.process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -36,35 +36,37 @@ final class WorkspaceCommands {
         }
     }
 
-    @Command(name = "stop", description = "Stop a workspace's sandbox (its files and home are kept).")
-    static final class StopCommand implements Callable<Integer> {
+    /** A command that posts one action on a workspace and prints its id and new state. */
+    private abstract static class WorkspaceAction implements Callable<Integer> {
         @Parameters(paramLabel = "ID", description = "Workspace id or name.")
         String id;
 
         @Mixin
         ClientOptions client;
 
+        abstract String action();
+
         @Override
         public Integer call() {
-            JsonNode w = client.client().post("/api/v1/workspaces/" + id + "/stop", null);
+            JsonNode w = client.client().post("/api/v1/workspaces/" + id + "/" + action(), null);
             System.out.println(w.path("id").asText() + " " + w.path("state").asText());
             return 0;
         }
     }
 
-    @Command(name = "resume", description = "Start a stopped workspace's sandbox again.")
-    static final class ResumeCommand implements Callable<Integer> {
-        @Parameters(paramLabel = "ID", description = "Workspace id or name.")
-        String id;
-
-        @Mixin
-        ClientOptions client;
-
+    @Command(name = "stop", description = "Stop a workspace's sandbox (its files and home are kept).")
+    static final class StopCommand extends WorkspaceAction {
         @Override
-        public Integer call() {
-            JsonNode w = client.client().post("/api/v1/workspaces/" + id + "/resume", null);
-            System.out.println(w.path("id").asText() + " " + w.path("state").asText());
-            return 0;
+        String action() {
+            return "stop";
+        }
+    }
+
+    @Command(name = "resume", description = "Start a stopped workspace's sandbox again.")
+    static final class ResumeCommand extends WorkspaceAction {
+        @Override
+        String action() {
+            return "resume";
         }
     }
 

@@ -76,7 +76,7 @@ public final class Daemon implements AutoCloseable {
                 .withStoredCredentials(vault::env);
         sessions.recover();
         var terminals = new Terminals(workspaces, new TerminalConfig(config.terminals().ringBytes(),
-                config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()));
+                config.terminals().ringBytes(), config.terminals().exitGrace(), config.terminals().maxPerWorkspace()), db);
         workspaces.addListener(terminals);
         var api = new ApiServer(new ApiServer.Services(token, JwtVerifier.fromEnvironment(System.getenv()), workspaces, vault,
                 terminals, backend.name(), backend.cgroupMode(), () -> {

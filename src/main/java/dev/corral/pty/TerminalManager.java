@@ -45,7 +45,17 @@ public final class TerminalManager implements AutoCloseable {
      * @throws TerminalException TOO_MANY when the workspace already has the maximum of live terminals,
      *                           UNAVAILABLE when the process cannot start or the manager is closed
      */
-    public synchronized Terminal create(HostCommand command, TerminalSize size, String title) {
+    public Terminal create(HostCommand command, TerminalSize size, String title) {
+        return create(null, command, size, title);
+    }
+
+    /**
+     * Like {@link #create(HostCommand, TerminalSize, String)} under a given id (a tab opened again after a restart);
+     * {@code null} makes a new id.
+     *
+     * @throws TerminalException UNAVAILABLE when a terminal with that id is still kept
+     */
+    public synchronized Terminal create(String wantedId, HostCommand command, TerminalSize size, String title) {
         if (closed) {
             throw new TerminalException(TerminalException.Kind.UNAVAILABLE, "workspace_stopped",
                     "workspace " + workspaceId + " is stopping; it takes no new terminals", null);
@@ -54,7 +64,11 @@ public final class TerminalManager implements AutoCloseable {
         if (terminals.size() >= config.maxPerWorkspace()) {
             throw TerminalException.tooMany(workspaceId, config.maxPerWorkspace());
         }
-        var id = newId();
+        if (wantedId != null && terminals.containsKey(wantedId)) {
+            throw new TerminalException(TerminalException.Kind.UNAVAILABLE, "terminal_exists",
+                    "terminal " + wantedId + " already exists", null);
+        }
+        var id = wantedId != null ? wantedId : newId();
         var terminal = Terminal.start(id, command, size, title, config);
         terminals.put(id, terminal);
         long graceMillis = config.exitGrace().toMillis();
@@ -106,6 +120,11 @@ public final class TerminalManager implements AutoCloseable {
             terminals.clear();
         }
         all.forEach(Terminal::close);
+    }
+
+    /** True once {@link #close()} was called: terminals ending now were killed, not exited by themselves. */
+    public synchronized boolean isClosed() {
+        return closed;
     }
 
     /** Kills every terminal and refuses new ones. Idempotent. */

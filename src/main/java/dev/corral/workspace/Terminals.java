@@ -8,6 +8,7 @@ import dev.corral.pty.TerminalManager;
 import dev.corral.pty.TerminalSize;
 import dev.corral.sandbox.Sandbox;
 import dev.corral.sandbox.SandboxCommand;
+import dev.corral.store.Database;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,6 +22,11 @@ import org.slf4j.LoggerFactory;
  * {@link WorkspaceService#addListener}. Terminals run inside the sandbox: by default an interactive login shell in
  * {@code /workspace}.
  *
+ * <p>Shell tabs (terminals created without a command) are stored with their id, title, size and order
+ * ({@link TerminalTabs}): when the sandbox starts again (a resume, also after a daemon restart) each comes back under
+ * the same id with a fresh shell that first prints {@link #RESTORED_NOTICE}. A tab leaves the store when it is closed
+ * or its shell exits by itself, not when the sandbox stops. Command tabs are not stored (they are not run again).
+ *
  * <p>Thread-safe. Lookups by a workspace that is not running fail with 409 {@code workspace_not_running}; a terminal
  * id unknown to that workspace fails with 404, even if another workspace has it.
  */
@@ -28,6 +34,8 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
     private static final Logger log = LoggerFactory.getLogger(Terminals.class);
     /** The shell a terminal runs when no command is given. */
     public static final List<String> DEFAULT_SHELL = List.of("/bin/bash", "-l");
+    /** The first line of a shell tab opened again after its sandbox restarted. */
+    public static final String RESTORED_NOTICE = "[corral] The workspace restarted: this is a new shell; earlier output is gone.";
 
     /**
      * What {@code POST …/terminals} asks for.
@@ -42,16 +50,39 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
     private final WorkspaceService workspaces;
     private final TerminalConfig config;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final TerminalTabs tabs;
 
-    public Terminals(WorkspaceService workspaces, TerminalConfig config) {
+    public Terminals(WorkspaceService workspaces, TerminalConfig config, Database db) {
         this.workspaces = Objects.requireNonNull(workspaces, "workspaces");
         this.config = Objects.requireNonNull(config, "config");
+        this.tabs = new TerminalTabs(Objects.requireNonNull(db, "db"));
     }
 
     @Override
     public void started(String workspaceId, Sandbox sandbox) {
-        var old = running.put(workspaceId, new Running(sandbox, new TerminalManager(workspaceId, config)));
+        var r = new Running(sandbox, new TerminalManager(workspaceId, config));
+        var old = running.put(workspaceId, r);
         if (old != null) old.manager().close();
+        for (var tab : tabs.list(workspaceId)) {
+            try {
+                var argv = new java.util.ArrayList<>(List.of("/bin/sh", "-c",
+                        "printf '\\033[2m%s\\033[0m\\n' \"$1\"; shift; exec \"$@\"", "sh", RESTORED_NOTICE));
+                argv.addAll(DEFAULT_SHELL);
+                var command = new SandboxCommand(argv, null, Map.of());
+                track(workspaceId, r, r.manager().create(tab.terminalId(), r.sandbox().prepare(command),
+                        TerminalSize.of(tab.cols(), tab.rows()), tab.title()));
+            } catch (RuntimeException e) {
+                log.warn("workspace {}: cannot open terminal tab {} ({}) again: {}", workspaceId, tab.terminalId(),
+                        tab.title(), e.getMessage());
+            }
+        }
+    }
+
+    /** Forgets a stored tab once its shell exits by itself (not when the sandbox stops and kills it). */
+    private void track(String workspaceId, Running r, Terminal t) {
+        t.onExit().thenRun(() -> {
+            if (!r.manager().isClosed()) tabs.remove(workspaceId, t.id());
+        });
     }
 
     @Override
@@ -83,7 +114,13 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
             throw CorralException.badRequest("bad_terminal_title", "\"title\" must be 1.." + Terminal.MAX_TITLE
                     + " characters");
         }
-        return r.manager().create(r.sandbox().prepare(command), size, title);
+        var w = workspaces.get(idOrName);
+        var t = r.manager().create(r.sandbox().prepare(command), size, title);
+        if (req.command() == null) {
+            tabs.add(w.id(), t.id(), t.title(), size.cols(), size.rows(), t.createdAt());
+            track(w.id(), r, t);
+        }
+        return t;
     }
 
     private static String abbreviate(String command) {
@@ -103,6 +140,7 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
     public TerminalInfo rename(String idOrName, String terminalId, String title) {
         var terminal = get(idOrName, terminalId);
         terminal.rename(title);
+        tabs.rename(workspaces.get(idOrName).id(), terminalId, terminal.title());
         return TerminalInfo.of(terminal);
     }
 
@@ -117,6 +155,7 @@ public final class Terminals implements WorkspaceService.Listener, AutoCloseable
             log.debug("cannot hang up terminal {}", terminalId, e);
         }
         r.manager().close(terminalId);
+        tabs.remove(workspaces.get(idOrName).id(), terminalId);
     }
 
     private Running runningOf(String idOrName) {

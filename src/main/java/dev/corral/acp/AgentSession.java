@@ -93,7 +93,7 @@ final class AgentSession {
     static AgentSession start(String sessionId, EventLog events, Launch launch, Supplier<PermissionPolicy> policy,
                               ExitListener exitListener) {
         var a = new AgentSession(sessionId, events, launch, policy, exitListener);
-        a.terminals = new AgentTerminals(launch.sandbox());
+        a.terminals = new AgentTerminals(launch.sandbox(), rec -> a.record(EventType.TERMINAL_EXIT, rec.toString()));
         a.process = launch.sandbox().spawn(launch.command(), false);
         Thread.ofVirtual().name("agent-stderr-" + sessionId).start(a::readStderr);
         a.conn = JsonRpcConnection.builder(a.process.getInputStream(), a.process.getOutputStream())

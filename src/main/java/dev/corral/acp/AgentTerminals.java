@@ -13,21 +13,31 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The ACP {@code terminal/*} client methods of one agent: commands run inside the workspace's sandbox with their
  * output (stdout and stderr together) kept in memory up to the agent's {@code outputByteLimit} (default 1 MiB; the
  * oldest bytes go first, cut at a character boundary). {@code wait_for_exit} answers when the command ends, without
- * holding the connection's dispatcher. Thread-safe; {@link #releaseAll()} kills whatever still runs.
+ * holding the connection's dispatcher. When a command has ended and its output is read to the end, the
+ * {@link ExitListener} gets what the transcript keeps of it ({@code terminal_exit}), so the output outlives the terminal's
+ * release. Terminal ids are random ({@code term-} and 12 hex digits): unique within a session across agent restarts.
+ * Thread-safe; {@link #releaseAll()} kills whatever still runs.
  */
 final class AgentTerminals {
     static final int DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
     static final int MAX_TERMINALS = 64;
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /** Gets an ended command's record; called on the terminal's reader thread, must not throw. */
+    @FunctionalInterface
+    interface ExitListener {
+        void ended(ObjectNode record);
+    }
+
     private final Sandbox sandbox;
+    private final ExitListener exitListener;
     private final Map<String, Term> terms = new ConcurrentHashMap<>();
-    private final AtomicLong next = new AtomicLong(1);
 
     private static final class Term {
         final Process process;
@@ -71,8 +81,9 @@ final class AgentTerminals {
         }
     }
 
-    AgentTerminals(Sandbox sandbox) {
+    AgentTerminals(Sandbox sandbox, ExitListener exitListener) {
         this.sandbox = sandbox;
+        this.exitListener = exitListener;
     }
 
     void create(JsonRpcMessage.Request req, Responder r) {
@@ -109,7 +120,9 @@ final class AgentTerminals {
         } catch (IOException ignored) {
             // no input either way
         }
-        String id = "term-" + next.getAndIncrement();
+        byte[] raw = new byte[6];
+        RANDOM.nextBytes(raw);
+        String id = "term-" + java.util.HexFormat.of().formatHex(raw);
         Term t = new Term(process, Math.min(limit, 64 * 1024 * 1024));
         terms.put(id, t);
         Thread.ofVirtual().name("terminal-" + id).start(() -> {
@@ -120,6 +133,17 @@ final class AgentTerminals {
             } catch (IOException ignored) {
                 // the process is gone
             }
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                return;
+            }
+            ObjectNode rec = JsonRpcConnection.JSON.createObjectNode().put("terminalId", id).put("command", command);
+            var a = rec.putArray("args");
+            argv.subList(1, argv.size()).forEach(a::add);
+            rec.put("cwd", cwd).put("output", t.output()).put("truncated", t.truncated);
+            rec.set("exitStatus", exitStatus(t));
+            exitListener.ended(rec);
         });
         r.respond(JsonRpcConnection.JSON.createObjectNode().put("terminalId", id));
     }

@@ -13,7 +13,12 @@ public enum EventType {
     TURN_END("turn_end"),
     /** {@code starting|ready|crashed|restarting|stopped} */
     AGENT_STATE("agent_state"),
-    ERROR("error");
+    ERROR("error"),
+    /**
+     * An agent terminal's command ended ({@code terminal/create}): {@code terminalId}, {@code command}, {@code args},
+     * {@code cwd}, its kept {@code output}, {@code truncated} and {@code exitStatus}.
+     */
+    TERMINAL_EXIT("terminal_exit");
 
     private final String wireName;
 

@@ -30,6 +30,10 @@ final class TranscriptPrinter {
             case "agent_state" -> line("[agent " + d.path("state").asText() + (d.has("reason") ? ": " + d.path("reason").asText() : "")
                     + "]" + stderr(d));
             case "error" -> line("[error: " + d.path("message").asText() + "]");
+            case "terminal_exit" -> line("[terminal " + d.path("terminalId").asText() + ": " + d.path("command").asText()
+                    + " ended" + (d.path("exitStatus").path("exitCode").isInt() ? " with code " + d.path("exitStatus").path("exitCode").asInt()
+                    : d.path("exitStatus").path("signal").isTextual() ? " by " + d.path("exitStatus").path("signal").asText() : "")
+                    + "]\n" + d.path("output").asText().stripTrailing());
             default -> line("[" + event.path("type").asText() + "]");
         }
     }

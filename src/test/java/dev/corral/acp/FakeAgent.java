@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code oversized, bytes}: writes a JSON notification line of that many bytes;
  *   <li>{@code notify, method, params}: sends a notification;
  *   <li>{@code request, method, params}: sends a request and waits for its answer;
+ *   <li>in the params of {@code notify} and {@code request}, a string {@code "${N.field}"} is replaced by the
+ *       {@code field} of the result of the turn's N-th request (from 1), e.g. {@code "${1.terminalId}"};
  *   <li>{@code awaitCancel}: waits for a {@code session/cancel} notification, then ends the turn as {@code cancelled};
  *   <li>{@code stall}: never finishes the turn (it still reads and records stdin);
  *   <li>{@code crash}: exits with status 3 at once.
@@ -133,6 +135,7 @@ public final class FakeAgent {
     }
 
     private void playTurn() throws Exception {
+        var answers = new java.util.ArrayList<JsonNode>();
         for (JsonNode step : script.path("turn")) {
             switch (step.get("op").asText()) {
                 case "updates" -> {
@@ -169,15 +172,15 @@ public final class FakeAgent {
                             .getBytes(StandardCharsets.UTF_8));
                 }
                 case "notify" -> send(envelope().put("method", step.get("method").asText())
-                        .set("params", step.path("params")));
+                        .set("params", substitute(step.path("params"), answers)));
                 case "request" -> {
                     long id = nextId.getAndIncrement();
                     var answer = new CompletableFuture<JsonNode>();
                     waiting.put(id, answer);
                     ObjectNode m = envelope().put("id", id).put("method", step.get("method").asText());
-                    m.set("params", step.path("params"));
+                    m.set("params", substitute(step.path("params"), answers));
                     send(m);
-                    answer.get();
+                    answers.add(answer.get());
                 }
                 case "stall" -> {
                     System.err.println("fake agent: stalling mid-turn");
@@ -197,6 +200,30 @@ public final class FakeAgent {
                 default -> throw new IllegalArgumentException("unknown op " + step);
             }
         }
+    }
+
+    private static final java.util.regex.Pattern REF = java.util.regex.Pattern.compile("\\$\\{(\\d+)\\.(\\w+)}");
+
+    /** A copy of {@code node} with "${N.field}" strings replaced by that field of the N-th answer's result. */
+    private static JsonNode substitute(JsonNode node, java.util.List<JsonNode> answers) {
+        if (node.isTextual()) {
+            var m = REF.matcher(node.asText());
+            if (m.matches() && Integer.parseInt(m.group(1)) <= answers.size()) {
+                return answers.get(Integer.parseInt(m.group(1)) - 1).path("result").path(m.group(2));
+            }
+            return node;
+        }
+        if (node.isObject()) {
+            ObjectNode copy = JSON.createObjectNode();
+            node.fields().forEachRemaining(e -> copy.set(e.getKey(), substitute(e.getValue(), answers)));
+            return copy;
+        }
+        if (node.isArray()) {
+            var copy = JSON.createArrayNode();
+            node.forEach(n -> copy.add(substitute(n, answers)));
+            return copy;
+        }
+        return node;
     }
 
     private static ObjectNode envelope() {

@@ -366,16 +366,16 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         var script = new FakeAgentScript()
                 .step(req("terminal/create", "{\"command\":\"sh\",\"args\":[\"-c\",\"hostname; pwd; echo $GREETING >&2; exit 3\"],"
                         + "\"env\":[{\"name\":\"GREETING\",\"value\":\"hello\"}]}"))
-                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"term-1\"}"))
-                .step(req("terminal/output", "{\"terminalId\":\"term-1\"}"))
+                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"${1.terminalId}\"}"))
+                .step(req("terminal/output", "{\"terminalId\":\"${1.terminalId}\"}"))
                 .step(req("terminal/create", "{\"command\":\"printf\",\"args\":[\"abcdefghij\"],\"outputByteLimit\":4,\"cwd\":\"/tmp\"}"))
-                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"term-2\"}"))
-                .step(req("terminal/output", "{\"terminalId\":\"term-2\"}"))
+                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"${4.terminalId}\"}"))
+                .step(req("terminal/output", "{\"terminalId\":\"${4.terminalId}\"}"))
                 .step(req("terminal/create", "{\"command\":\"sleep\",\"args\":[\"100\"]}"))
-                .step(req("terminal/kill", "{\"terminalId\":\"term-3\"}"))
-                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"term-3\"}"))
-                .step(req("terminal/release", "{\"terminalId\":\"term-1\"}"))
-                .step(req("terminal/output", "{\"terminalId\":\"term-1\"}"));
+                .step(req("terminal/kill", "{\"terminalId\":\"${7.terminalId}\"}"))
+                .step(req("terminal/wait_for_exit", "{\"terminalId\":\"${7.terminalId}\"}"))
+                .step(req("terminal/release", "{\"terminalId\":\"${1.terminalId}\"}"))
+                .step(req("terminal/output", "{\"terminalId\":\"${1.terminalId}\"}"));
         String sid = session(ws, script, "");
         Api.Response r = api.post("/api/v1/sessions/" + sid + "/prompt?wait=true", json("text", "terminals"));
         assertThat(r.json().path("stopReason").asText()).isEqualTo("end_turn");
@@ -385,7 +385,7 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
             if (!n.has("method") && n.path("id").asLong() >= 1) answers.add(n);
         }
         assertThat(answers).hasSize(11);
-        assertThat(answers.get(0).path("result").path("terminalId").asText()).isEqualTo("term-1");
+        assertThat(answers.get(0).path("result").path("terminalId").asText()).matches("term-[0-9a-f]{12}");
         assertThat(answers.get(1).path("result").path("exitCode").asInt()).isEqualTo(3);
         assertThat(answers.get(2).path("result").path("output").asText()).isEqualTo(ws + "\n/workspace\nhello\n");
         assertThat(answers.get(2).path("result").path("exitStatus").path("exitCode").asInt()).isEqualTo(3);
@@ -395,6 +395,27 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(answers.get(10).path("error").path("code").asInt()).isEqualTo(-32602);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(api.sh(ws, "pgrep -f 'slee[p] 100' || true").path("stdout").asText()).isBlank());
+
+        // Each ended command is in the transcript with its output, so it outlives the release (and the agent).
+        var ids = List.of(0, 3, 6).stream().map(i -> answers.get(i).path("result").path("terminalId").asText()).toList();
+        assertThat(ids).doesNotHaveDuplicates();
+        Map<String, JsonNode> exits = new java.util.HashMap<>();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            exits.clear();
+            events(sid).stream().filter(e -> e.path("type").asText().equals("terminal_exit"))
+                    .forEach(e -> exits.put(e.path("data").path("terminalId").asText(), e.path("data")));
+            assertThat(exits.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        });
+        JsonNode first = exits.get(ids.get(0));
+        assertThat(first.path("command").asText()).isEqualTo("sh");
+        assertThat(first.path("args").path(1).asText()).startsWith("hostname;");
+        assertThat(first.path("output").asText()).isEqualTo(ws + "\n/workspace\nhello\n");
+        assertThat(first.path("exitStatus").path("exitCode").asInt()).isEqualTo(3);
+        assertThat(exits.get(ids.get(1)).path("output").asText()).isEqualTo("ghij");
+        assertThat(exits.get(ids.get(1)).path("truncated").asBoolean()).isTrue();
+        assertThat(exits.get(ids.get(1)).path("cwd").asText()).isEqualTo("/tmp");
+        assertThat(exits.get(ids.get(2)).path("exitStatus").path("signal").asText()).isEqualTo("SIGKILL");
+        assertGapFree(events(sid));
     }
 
     static FakeAgentScript.Request req(String method, String paramsWithoutSession) throws Exception {

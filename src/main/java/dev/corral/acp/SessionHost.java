@@ -307,12 +307,41 @@ public final class SessionHost implements AutoCloseable {
         return get(sessionId);
     }
 
-    /** {@code session/set_config_option}; returns the agent's answer (its config options). */
+    /**
+     * {@code session/set_config_option}; returns the agent's answer (its config options), which also replaces the
+     * session's stored {@code configOptions} when the agent sends them.
+     */
     public JsonNode setConfig(String sessionId, String configId, JsonNode value) {
         if (configId == null || configId.isBlank()) throw CorralException.badRequest("missing_config", "\"configId\" is required");
         ObjectNode p = JsonRpcConnection.JSON.createObjectNode().put("configId", configId);
         p.set("value", value);
-        return callAgent(agentOf(sessionId), "session/set_config_option", p);
+        JsonNode answer = callAgent(agentOf(sessionId), "session/set_config_option", p);
+        if (answer != null && answer.path("configOptions").isArray()) {
+            ObjectNode caps = capabilities(sessionId);
+            caps.set("configOptions", answer.get("configOptions"));
+            store.setCapabilities(sessionId, caps.toString());
+        }
+        return answer;
+    }
+
+    /**
+     * Chooses the session's model: the agent's {@code model} config option when it has one, else
+     * {@code session/set_model}. The session's {@code model} (and {@code models.currentModelId}) record the choice.
+     */
+    public SessionView setModel(String sessionId, String modelId) {
+        if (modelId == null || modelId.isBlank()) throw CorralException.badRequest("missing_model", "\"modelId\" is required");
+        AgentSession a = agentOf(sessionId);
+        JsonNode answer = setModelOn(a, sessionId, modelId);
+        ObjectNode caps = capabilities(sessionId);
+        if (answer != null && answer.path("configOptions").isArray()) caps.set("configOptions", answer.get("configOptions"));
+        if (caps.path("models").isObject()) ((ObjectNode) caps.get("models")).put("currentModelId", modelId);
+        store.setModel(sessionId, modelId, caps.toString());
+        return get(sessionId);
+    }
+
+    private ObjectNode capabilities(String sessionId) {
+        JsonNode caps = json(record(sessionId).capabilities());
+        return caps.isObject() ? (ObjectNode) caps.deepCopy() : JsonRpcConnection.JSON.createObjectNode();
     }
 
     /** Answers a held permission request with an option id, or null for "cancelled". */
@@ -585,18 +614,22 @@ public final class SessionHost implements AutoCloseable {
     private void setModeOn(AgentSession a, String id, String modeId) {
         callAgent(a, "session/set_mode", JsonRpcConnection.JSON.createObjectNode().put("modeId", modeId));
         store.setMode(id, modeId);
+        ObjectNode caps = capabilities(id);
+        if (caps.path("modes").isObject()) {
+            ((ObjectNode) caps.get("modes")).put("currentModeId", modeId);
+            store.setCapabilities(id, caps.toString());
+        }
     }
 
-    private void setModelOn(AgentSession a, String id, String model) {
+    private JsonNode setModelOn(AgentSession a, String id, String model) {
         JsonNode caps = json(record(id).capabilities());
         boolean hasOption = false;
         for (JsonNode o : caps.path("configOptions")) hasOption |= "model".equals(o.path("id").asText());
         if (hasOption) {
             ObjectNode p = JsonRpcConnection.JSON.createObjectNode().put("configId", "model").put("value", model);
-            callAgent(a, "session/set_config_option", p);
-        } else {
-            callAgent(a, "session/set_model", JsonRpcConnection.JSON.createObjectNode().put("modelId", model));
+            return callAgent(a, "session/set_config_option", p);
         }
+        return callAgent(a, "session/set_model", JsonRpcConnection.JSON.createObjectNode().put("modelId", model));
     }
 
     private JsonNode callAgent(AgentSession a, String method, ObjectNode params) {

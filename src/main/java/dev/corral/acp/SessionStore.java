@@ -52,6 +52,15 @@ final class SessionStore {
                 acpSessionId, capabilities, Instant.now().toString(), id);
     }
 
+    void setModel(String id, String model, String capabilities) {
+        update("UPDATE sessions SET model = ?, capabilities = ?, updated_at = ? WHERE id = ?", model, capabilities,
+                Instant.now().toString(), id);
+    }
+
+    void setCapabilities(String id, String capabilities) {
+        update("UPDATE sessions SET capabilities = ?, updated_at = ? WHERE id = ?", capabilities, Instant.now().toString(), id);
+    }
+
     void setMode(String id, String modeId) {
         update("UPDATE sessions SET mode_id = ?, updated_at = ? WHERE id = ?", modeId, Instant.now().toString(), id);
     }

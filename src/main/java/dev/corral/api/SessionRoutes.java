@@ -23,6 +23,8 @@ public final class SessionRoutes {
 
     record ConfigBody(String configId, JsonNode value) {}
 
+    record ModelBody(String modelId) {}
+
     record PermissionBody(String optionId, String outcome) {}
 
     private final SessionHost sessions;
@@ -46,6 +48,7 @@ public final class SessionRoutes {
         app.post("/api/v1/sessions/{sid}/cancel", r::cancel);
         app.post("/api/v1/sessions/{sid}/mode", r::mode);
         app.post("/api/v1/sessions/{sid}/config", r::config);
+        app.post("/api/v1/sessions/{sid}/model", r::model);
         app.post("/api/v1/sessions/{sid}/permissions/{requestId}", r::permission);
         app.post("/api/v1/sessions/{sid}/stop", r::stop);
         app.post("/api/v1/sessions/{sid}/suspend", r::suspend);
@@ -99,6 +102,10 @@ public final class SessionRoutes {
 
     void mode(Context ctx) {
         ctx.json(sessions.setMode(ctx.pathParam("sid"), Json.body(ctx, ModeBody.class).modeId()));
+    }
+
+    void model(Context ctx) {
+        ctx.json(sessions.setModel(ctx.pathParam("sid"), Json.body(ctx, ModelBody.class).modelId()));
     }
 
     void config(Context ctx) {

@@ -45,8 +45,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code stall}: never finishes the turn (it still reads and records stdin);
  *   <li>{@code crash}: exits with status 3 at once.
  * </ul>
- * It also answers {@code session/load}, {@code session/set_mode} and {@code session/set_config_option} with
- * {@code {}}, and every other request with -32601.
+ * {@code session/new} answers with the script's {@code newSession} fields added (e.g. {@code models},
+ * {@code configOptions}). It also answers {@code session/load}, {@code session/set_mode} and {@code session/set_model}
+ * with {@code {}}, {@code session/set_config_option} with the script's config options (the chosen one at its new value)
+ * and every other request with -32601.
  */
 public final class FakeAgent {
 
@@ -112,9 +114,27 @@ public final class FakeAgent {
             }
             case "session/new" -> {
                 sessionId = script.path("sessionId").asText(sessionId);
-                answer(id, JSON.createObjectNode().put("sessionId", sessionId));
+                ObjectNode result = JSON.createObjectNode().put("sessionId", sessionId);
+                script.path("newSession").fields().forEachRemaining(e -> result.set(e.getKey(), e.getValue()));
+                answer(id, result);
             }
-            case "session/load", "session/set_mode", "session/set_config_option" -> answer(id, JSON.createObjectNode());
+            case "session/load", "session/set_mode", "session/set_model" -> answer(id, JSON.createObjectNode());
+            case "session/set_config_option" -> {
+                // Answers with the script's config options, the chosen one at its new value.
+                ObjectNode result = JSON.createObjectNode();
+                JsonNode options = script.path("newSession").path("configOptions");
+                if (options.isArray()) {
+                    var out = result.putArray("configOptions");
+                    for (JsonNode o : options) {
+                        ObjectNode c = o.deepCopy();
+                        if (c.path("id").asText().equals(msg.path("params").path("configId").asText())) {
+                            c.set("currentValue", msg.path("params").path("value"));
+                        }
+                        out.add(c);
+                    }
+                }
+                answer(id, result);
+            }
             case "session/prompt" -> Thread.ofPlatform().start(() -> {
                 try {
                     stopReason = script.path("stopReason").asText("end_turn");

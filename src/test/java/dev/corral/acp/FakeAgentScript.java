@@ -46,6 +46,7 @@ final class FakeAgentScript {
     private boolean hangInitialize;
     private long firstId = 1;
     private String stopReason = "end_turn";
+    private JsonNode newSession;
 
     FakeAgentScript step(Step step) {
         turn.add(step);
@@ -62,6 +63,16 @@ final class FakeAgentScript {
         return this;
     }
 
+    /** Extra fields of the {@code session/new} result, e.g. {@code models}, {@code modes}, {@code configOptions}. */
+    FakeAgentScript withNewSession(String json) {
+        try {
+            newSession = JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+        return this;
+    }
+
     FakeAgentScript withStopReason(String reason) {
         stopReason = reason;
         return this;
@@ -70,6 +81,7 @@ final class FakeAgentScript {
     String toJson() {
         ObjectNode root = JSON.createObjectNode()
                 .put("hangInitialize", hangInitialize).put("firstId", firstId).put("stopReason", stopReason);
+        if (newSession != null) root.set("newSession", newSession);
         ArrayNode steps = root.putArray("turn");
         for (Step step : turn) {
             ObjectNode s = steps.addObject();

@@ -361,6 +361,38 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
+    void modelAndConfigChoicesReachTheAgentAndStayInTheSession() throws Exception {
+        String ws = api.createRunning(json("name", "models")).path("id").asText();
+        // An agent that reports models (as codex and gemini do): the choice goes out as session/set_model.
+        String sid = session(ws, new FakeAgentScript().withNewSession("{\"models\":{\"currentModelId\":\"small\","
+                + "\"availableModels\":[{\"modelId\":\"small\",\"name\":\"Small\"},{\"modelId\":\"large\",\"name\":\"Large\"}]}}"), "");
+        assertThat(api.get("/api/v1/sessions/" + sid).json().path("models").path("currentModelId").asText()).isEqualTo("small");
+        Api.Response r = api.post("/api/v1/sessions/" + sid + "/model", json("modelId", "large"));
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.json().path("model").asText()).isEqualTo("large");
+        assertThat(api.get("/api/v1/sessions/" + sid).json().path("models").path("currentModelId").asText()).isEqualTo("large");
+        assertThat(api.sh(ws, "grep -c '\"method\":\"session/set_model\".*\"modelId\":\"large\"' " + RECORD)
+                .path("stdout").asText().strip()).isEqualTo("1");
+        assertThat(api.post("/api/v1/sessions/" + sid + "/model", json("modelId", " ")).status()).isEqualTo(400);
+
+        // An agent with a "model" config option (as opencode): the choice goes out as session/set_config_option, and
+        // the agent's answer replaces the stored options.
+        assertThat(api.delete("/api/v1/sessions/" + sid).status()).isEqualTo(204);
+        sid = session(ws, new FakeAgentScript().withNewSession("{\"configOptions\":[{\"id\":\"model\",\"name\":\"Model\","
+                + "\"type\":\"select\",\"currentValue\":\"small\",\"options\":[{\"value\":\"small\",\"name\":\"Small\"},"
+                + "{\"value\":\"large\",\"name\":\"Large\"}]}]}"), "");
+        r = api.post("/api/v1/sessions/" + sid + "/model", json("modelId", "large"));
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.json().path("configOptions").path(0).path("currentValue").asText()).isEqualTo("large");
+        assertThat(api.sh(ws, "grep -c '\"method\":\"session/set_config_option\".*\"configId\":\"model\"' " + RECORD)
+                .path("stdout").asText().strip()).isEqualTo("1");
+        r = api.post("/api/v1/sessions/" + sid + "/config", json("configId", "model", "value", "small"));
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(api.get("/api/v1/sessions/" + sid).json().path("configOptions").path(0).path("currentValue").asText())
+                .isEqualTo("small");
+    }
+
+    @Test
     void terminalMethodsRunCommandsInTheSandbox() throws Exception {
         String ws = api.createRunning(json("name", "term")).path("id").asText();
         var script = new FakeAgentScript()

@@ -1,6 +1,6 @@
 import { ApiError, enc, get, post, wsUrl } from "./api";
 import { ago, clear, h } from "./dom";
-import { apply, emptyView, type Item, type View } from "./reduce";
+import { apply, emptyView, type Item, type TerminalRecord, type View } from "./reduce";
 import { renderMarkdown } from "./markdown";
 import { diffLines } from "./diff";
 import type { WorkspaceShell } from "./workspace";
@@ -131,6 +131,9 @@ class SessionStream {
   private openThoughts = new Set<string>();
   private frame = 0;
   private reportedFailure = false;
+  /** Choices made here and accepted, until the agent reports the mode or config itself. */
+  private chosenMode: string | null = null;
+  private chosenConfig: any[] | null = null;
   private lastPending = "";
   private retry: ReturnType<typeof setTimeout> | null = null;
 
@@ -159,7 +162,10 @@ class SessionStream {
       try { m = JSON.parse(String(ev.data)); } catch { return; }
       if (typeof m.seq === "number") {
         if (apply(this.view, m)) {
-          if (m.type === "session_update" && /mode|config/.test(m.data?.update?.sessionUpdate ?? "")) this.refreshSession();
+          const kind = m.type === "session_update" ? String(m.data?.update?.sessionUpdate ?? "") : "";
+          if (/mode/.test(kind)) this.chosenMode = null;
+          if (/config/.test(kind)) this.chosenConfig = null;
+          if (/mode|config/.test(kind)) this.refreshSession();
           if (m.type === "agent_state") { this.refreshSession(); this.onAgentState(); }
           this.schedule();
         }
@@ -237,7 +243,7 @@ class SessionStream {
             h(`span.badge.st-${item.status}`, {}, item.status)),
           item.locations.length ? h("ul.locations", {}, item.locations.map(l =>
             h("li", {}, h("code", {}, `${l.path}${l.line ? `:${l.line}` : ""}`)))) : null,
-          item.content.map(c => toolContent(c)),
+          item.content.map(c => toolContent(c, this.view)),
           inputDiff(item),
           item.rawInput !== undefined && item.rawInput !== null ? h("details.raw", {}, h("summary", {}, "Input"),
             h("pre", {}, pretty(item.rawInput))) : null,
@@ -260,6 +266,11 @@ class SessionStream {
           item.stderr?.length ? h("details", {}, h("summary", {}, "stderr"), h("pre", {}, item.stderr.join("\n"))) : null);
       case "error":
         return h("div.error", { role: "note" }, item.message);
+      case "terminal":
+        // Shown inside the tool card that embeds it; on its own only when none does.
+        return item.embedded ? h("div.terminal-ref", { hidden: true })
+          : h("div.tool.agent-terminal", {}, h("div.tool-head", {}, h("span.badge", {}, "terminal"),
+            h("span.title", {}, "Agent terminal")), terminalBlock(item.terminalId, this.view));
       case "other":
         return h("details.other", {}, h("summary", {}, item.label), h("pre", {}, pretty(item.data)));
     }
@@ -274,8 +285,11 @@ class SessionStream {
   private renderSide() {
     const v = this.view, s = this.session ?? {};
     const modes = s.modes?.availableModes as any[] | undefined;
-    const modeId = v.modeId ?? s.modes?.currentModeId ?? s.modeId;
-    const configs = (v.configOptions ?? s.configOptions ?? []) as any[];
+    const modeId = this.chosenMode ?? v.modeId ?? s.modes?.currentModeId ?? s.modeId;
+    const configs = (this.chosenConfig ?? v.configOptions ?? s.configOptions ?? []) as any[];
+    // A "model" config option is the model selector; "models" is for agents without one (session/set_model).
+    const models = configs.some(c => c.id === "model") ? [] : (s.models?.availableModels ?? []) as any[];
+    const modelId = s.models?.currentModelId ?? s.model;
     const active = document.activeElement;
     if (active instanceof HTMLSelectElement && this.side.contains(active)) return; // do not close an open picker
     clear(this.side,
@@ -285,6 +299,9 @@ class SessionStream {
       modes?.length ? h("div.field", {}, h("label", { for: "mode-select" }, "Mode"),
         h("select#mode-select", { onchange: (ev: Event) => this.setMode((ev.target as HTMLSelectElement).value) },
           modes.map(m => h("option", { value: m.id, selected: m.id === modeId, title: m.description ?? "" }, m.name ?? m.id)))) : null,
+      models.length ? h("div.field", {}, h("label", { for: "model-select" }, "Model"),
+        h("select#model-select", { onchange: (ev: Event) => this.setModel((ev.target as HTMLSelectElement).value) },
+          models.map(m => h("option", { value: m.modelId, selected: m.modelId === modelId, title: m.description ?? "" }, m.name ?? m.modelId)))) : null,
       configs.filter(c => Array.isArray(c.options)).map(c => h("div.field", {},
         h("label", { for: `cfg-${c.id}` }, c.name ?? c.id),
         h("select", { id: `cfg-${c.id}`, onchange: (ev: Event) => this.setConfig(c.id, (ev.target as HTMLSelectElement).value) },
@@ -295,13 +312,21 @@ class SessionStream {
   }
 
   private async setMode(modeId: string) {
-    try { await post(`/api/v1/sessions/${enc(this.sid)}/mode`, { modeId }); this.refreshSession(); }
-    catch (e) { this.status.textContent = (e as Error).message; }
+    try { await post(`/api/v1/sessions/${enc(this.sid)}/mode`, { modeId }); this.chosenMode = modeId; this.refreshSession(); }
+    catch (e) { this.status.textContent = (e as Error).message; this.schedule(); }
   }
 
   private async setConfig(configId: string, value: string) {
-    try { await post(`/api/v1/sessions/${enc(this.sid)}/config`, { configId, value }); this.refreshSession(); }
-    catch (e) { this.status.textContent = (e as Error).message; }
+    try {
+      const r = await post(`/api/v1/sessions/${enc(this.sid)}/config`, { configId, value });
+      if (Array.isArray(r?.configOptions)) this.chosenConfig = r.configOptions;
+      this.refreshSession();
+    } catch (e) { this.status.textContent = (e as Error).message; this.schedule(); }
+  }
+
+  private async setModel(modelId: string) {
+    try { this.session = await post(`/api/v1/sessions/${enc(this.sid)}/model`, { modelId }); this.schedule(); }
+    catch (e) { this.status.textContent = (e as Error).message; this.refreshSession(); }
   }
 }
 
@@ -334,7 +359,23 @@ function pretty(x: any): string {
   return typeof x === "string" ? x : JSON.stringify(x, null, 2);
 }
 
-function toolContent(c: any): HTMLElement {
+/** An agent terminal's command and output (from its terminal_exit event), or a note while it runs. */
+function terminalBlock(terminalId: string, view: View | null): HTMLElement {
+  const t: TerminalRecord | undefined = view?.terminals[terminalId];
+  if (!t) {
+    return h("div.agent-term", { dataset: { terminalId } }, h("pre.tool-out.muted", {},
+      view?.running ? `terminal ${terminalId}: running… (its output shows when the command ends)` : `terminal ${terminalId}: no output recorded`));
+  }
+  const st = t.exitStatus;
+  const ended = st?.signal ? `killed (${st.signal})` : st?.exitCode != null ? `exit ${st.exitCode}` : "ended";
+  return h("div.agent-term", { dataset: { terminalId } },
+    h("div.diff-head", {}, h("code", {}, `$ ${[t.command, ...t.args].join(" ")}`),
+      h(`span.badge.${st?.exitCode === 0 ? "st-completed" : "st-failed"}`, {}, ended),
+      t.truncated ? h("span.badge", { title: "the oldest output was dropped" }, "truncated") : null),
+    h("pre.tool-out", {}, t.output || "(no output)"));
+}
+
+function toolContent(c: any, view: View | null = null): HTMLElement {
   if (c?.type === "diff") {
     const lines = diffLines(c.oldText, String(c.newText ?? ""));
     return h("div.diff", { dataset: { path: c.path } },
@@ -342,6 +383,6 @@ function toolContent(c: any): HTMLElement {
       h("pre", {}, lines.map(l => h(`span.dl.d${l.op === "+" ? "add" : l.op === "-" ? "del" : "ctx"}`, {}, `${l.op} ${l.text}\n`))));
   }
   if (c?.type === "content" && c.content?.type === "text") return h("pre.tool-out", {}, c.content.text);
-  if (c?.type === "terminal") return h("pre.tool-out", {}, `terminal ${c.terminalId}`);
+  if (c?.type === "terminal") return terminalBlock(String(c.terminalId), view);
   return h("details.other", {}, h("summary", {}, String(c?.type ?? "content")), h("pre", {}, pretty(c)));
 }

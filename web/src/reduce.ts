@@ -24,9 +24,17 @@ export type Item =
   | { id: string; kind: "turn_end"; stopReason: string; rev: number }
   | { id: string; kind: "state"; state: string; reason?: string; stderr?: string[]; rev: number }
   | { id: string; kind: "error"; message: string; rev: number }
+  /** An agent terminal's ended command; shown on its own only when no tool call embeds it. */
+  | { id: string; kind: "terminal"; terminalId: string; embedded: boolean; rev: number }
   | { id: string; kind: "other"; label: string; data: any; rev: number };
 
 export interface PlanEntry { content: string; priority?: string; status?: string }
+
+/** What a terminal_exit event records of an agent terminal's command (docs/sessions.md). */
+export interface TerminalRecord {
+  terminalId: string; command: string; args: string[]; cwd?: string; output: string; truncated: boolean;
+  exitStatus: { exitCode?: number | null; signal?: string | null } | null;
+}
 
 export interface View {
   lastSeq: number;
@@ -44,11 +52,13 @@ export interface View {
   running: boolean;
   /** Permission requests not answered yet, by requestId. */
   pending: string[];
+  /** Ended agent terminals by terminalId (terminal_exit), for the tool cards that embed them. */
+  terminals: Record<string, TerminalRecord>;
 }
 
 export function emptyView(): View {
   return { lastSeq: 0, items: [], plan: [], usage: null, modeId: null, configOptions: null, commands: [],
-    title: null, agentState: null, failure: null, running: false, pending: [] };
+    title: null, agentState: null, failure: null, running: false, pending: [], terminals: {} };
 }
 
 /** The view of a whole event list (pure). */
@@ -113,6 +123,16 @@ export function apply(view: View, e: SessionEvent): boolean {
     case "error":
       push(view, { id: `x${e.seq}`, kind: "error", message: String(d.message ?? JSON.stringify(d)), rev: 0 });
       break;
+    case "terminal_exit": {
+      if (typeof d.terminalId !== "string") { other(view, e.seq, e.type, d); break; }
+      const id = d.terminalId;
+      view.terminals[id] = { terminalId: id, command: String(d.command ?? ""), args: Array.isArray(d.args) ? d.args.map(String) : [],
+        cwd: d.cwd, output: String(d.output ?? ""), truncated: !!d.truncated, exitStatus: d.exitStatus ?? null };
+      const tools = toolsWithTerminal(view, id);
+      tools.forEach(t => t.rev++);
+      push(view, { id: `k${e.seq}`, kind: "terminal", terminalId: id, embedded: tools.length > 0, rev: 0 });
+      break;
+    }
     default:
       other(view, e.seq, e.type, d);
   }
@@ -154,6 +174,13 @@ function update(view: View, seq: number, u: any) {
         // A later update (e.g. "Wrote file") must not hide the diff shown before.
         const diffs = u.content.some((c: any) => c?.type === "diff") ? [] : t.content.filter(c => c?.type === "diff");
         t.content = [...diffs, ...u.content];
+        // The command may have ended before the tool call showed its terminal: the card shows it from now on.
+        for (const c of u.content) {
+          if (c?.type !== "terminal") continue;
+          for (const i of view.items) {
+            if (i.kind === "terminal" && i.terminalId === c.terminalId && !i.embedded) { i.embedded = true; i.rev++; }
+          }
+        }
       }
       if (u.rawInput !== undefined) t.rawInput = u.rawInput;
       if (u.rawOutput !== undefined) t.rawOutput = u.rawOutput;
@@ -183,6 +210,11 @@ function update(view: View, seq: number, u: any) {
     default:
       other(view, seq, kind || "session_update", u);
   }
+}
+
+function toolsWithTerminal(view: View, terminalId: string) {
+  return view.items.filter((i): i is Extract<Item, { kind: "tool" }> =>
+    i.kind === "tool" && i.content.some(c => c?.type === "terminal" && c.terminalId === terminalId));
 }
 
 function chunkText(c: any): string | null {

@@ -153,10 +153,20 @@ class Tab {
       ws.send(JSON.stringify({ type: "resize", cols: this.term.cols, rows: this.term.rows }));
     };
     ws.onmessage = ev => {
+      if (this.ws !== ws) return; // a socket given up on
       if (typeof ev.data === "string") {
         let m: any;
         try { m = JSON.parse(ev.data); } catch { return; }
         if (m.type === "replay") {
+          if (m.from < this.received) {
+            // Less than we had: a new shell behind the same tab (the workspace restarted). Start over from its start.
+            this.received = 0;
+            this.term.reset();
+            ws.close();
+            this.ws = null;
+            this.connect();
+            return;
+          }
           if (m.from > this.received) this.term.reset(); // a gap: what we show would not match
           this.received = m.from;
         } else if (m.type === "exit") {

@@ -2,6 +2,7 @@ import { enc, get, post } from "./api";
 import { clear, h } from "./dom";
 import { agentView } from "./agent";
 import { terminalView } from "./terminal";
+import { portsPanel } from "./ports";
 
 export type ViewName = "agent" | "terminal";
 
@@ -75,6 +76,8 @@ export function workspacePage(main: HTMLElement, id: string): () => void {
         (ev.target as HTMLButtonElement).disabled = false;
       }
     };
+    const ports = w.state === "running" ? portsPanel(w) : null;
+    if (ports) cleanups.push(ports.dispose);
     clear(main,
       h("div.ws-head", {},
         h("h1", {}, w.name),
@@ -83,7 +86,7 @@ export function workspacePage(main: HTMLElement, id: string): () => void {
         h("div.toggle", { role: "tablist", "aria-label": "view" }, tabAgent, tabTerm)),
       w.state !== "running" ? h("p.notice#not-running", {}, `This workspace is ${w.state}${w.stateReason ? `: ${w.stateReason}` : ""}. `,
         w.state === "stopped" || w.state === "failed" ? h("button#resume-workspace", { type: "button", onclick: resume }, "Resume") : null) : null,
-      status, banner, agentPane, termPane);
+      ports?.el, status, banner, agentPane, termPane);
     cleanups.push(agentView(agentPane, shell));
     shell.show((localStorage.getItem(key) as ViewName) ?? "agent");
   })();

@@ -102,4 +102,26 @@ describe("reduce", () => {
     expect(v.items).toHaveLength(1);
     expect(v.items[0]).toMatchObject({ kind: "tool", title: "run", toolKind: "execute", status: "in_progress" });
   });
+
+  it("attaches an agent terminal's output to the tool card that embeds it, whichever comes first", () => {
+    const exit = (seq: number, id: string, output: string) => ({ seq, type: "terminal_exit",
+      data: { terminalId: id, command: "sh", args: ["-c", "ls"], cwd: "/workspace", output, truncated: false, exitStatus: { exitCode: 0, signal: null } } });
+    const call = (seq: number, id: string, tid: string) => upd(seq, { sessionUpdate: "tool_call", toolCallId: id, title: "ls", kind: "execute",
+      status: "in_progress", content: [{ type: "terminal", terminalId: tid }] });
+    // The card first, then the command ends: the card shows the output, the terminal item is not shown on its own.
+    const a = reduce([call(1, "c1", "term-a"), exit(2, "term-a", "a.txt\n")]);
+    expect(a.terminals["term-a"]).toMatchObject({ command: "sh", args: ["-c", "ls"], output: "a.txt\n", exitStatus: { exitCode: 0 } });
+    expect(a.items.map(i => i.kind)).toEqual(["tool", "terminal"]);
+    expect(a.items[1]).toMatchObject({ embedded: true });
+    expect(a.items[0].rev).toBe(reduce([call(1, "c1", "term-a")]).items[0].rev + 1); // drawn again with the output
+    // The command ends before the tool call shows its terminal (the event comes from another thread).
+    const b = reduce([exit(1, "term-b", "b\n"), call(2, "c2", "term-b")]);
+    expect(b.items[0]).toMatchObject({ kind: "terminal", embedded: true });
+    expect(b.terminals["term-b"].output).toBe("b\n");
+    // A terminal no tool call embeds is shown on its own; a malformed record is kept as "other".
+    const c = reduce([exit(1, "term-c", "c\n"), { seq: 2, type: "terminal_exit", data: { output: "?" } }]);
+    expect(c.items.map(i => [i.kind, (i as any).embedded ?? (i as any).label])).toEqual([["terminal", false], ["other", "terminal_exit"]]);
+    // Same events, same view.
+    expect(JSON.stringify(reduce([call(1, "c1", "term-a"), exit(2, "term-a", "a.txt\n")]))).toBe(JSON.stringify(a));
+  });
 });

@@ -14,13 +14,13 @@ import java.util.stream.Stream;
  * this JVM's java, visible in the sandbox under the read-only {@code /usr}), the FakeAgent classes and Jackson.
  * By default it plays {@code /workspace/.fake/script.json} and records to {@code /home/corral/received.jsonl}.
  */
-final class SandboxedFakeAgent {
-    static final String ID = "fake";
+public final class SandboxedFakeAgent {
+    public static final String ID = "fake";
     static final String VERSION = "1.0.0";
 
     private SandboxedFakeAgent() {}
 
-    static void install(Path corralHome) {
+    public static void install(Path corralHome) {
         try {
             Files.createDirectories(corralHome);
             Files.writeString(corralHome.resolve("agents.json"), """

@@ -232,11 +232,11 @@ class WebUiBrowserTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(api.get("/api/v1/workspaces").json().size()).isZero();
     }
 
-    private static void typeInTerminal(Browser b, String line) {
+    static void typeInTerminal(Browser b, String line) {
         b.find(".term-host:not([hidden]) .xterm-helper-textarea").sendKeys(line, Keys.ENTER);
     }
 
-    private static void awaitTerminalText(Browser b, String text) {
+    static void awaitTerminalText(Browser b, String text) {
         b.awaitText(".term-host:not([hidden]) .xterm-rows", text, SHORT);
     }
 

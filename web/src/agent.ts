@@ -134,6 +134,9 @@ class SessionStream {
   /** Choices made here and accepted, until the agent reports the mode or config itself. */
   private chosenMode: string | null = null;
   private chosenConfig: any[] | null = null;
+  /** Output so far of agent terminals still running (GET …/terminals), polled while a card waits for one. */
+  private liveTerms: Record<string, any> = {};
+  private livePoll: ReturnType<typeof setTimeout> | null = null;
   private lastPending = "";
   private retry: ReturnType<typeof setTimeout> | null = null;
 
@@ -185,6 +188,7 @@ class SessionStream {
   close() {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.livePoll) clearTimeout(this.livePoll);
     this.ws?.close();
     cancelAnimationFrame(this.frame);
   }
@@ -210,6 +214,7 @@ class SessionStream {
     if (atBottom) this.conv.scrollTop = this.conv.scrollHeight;
     this.onRunning(v.running);
     this.renderSide();
+    if (this.waitingTerminals().length && !this.livePoll) this.livePoll = setTimeout(() => this.pollTerminals(), 1000);
     const pending = v.pending.join(",");
     if (pending && pending !== this.lastPending) {
       (this.conv.querySelector(`[data-item="p${CSS.escape(v.pending[0])}"] button`) as HTMLElement | null)?.focus();
@@ -243,7 +248,7 @@ class SessionStream {
             h(`span.badge.st-${item.status}`, {}, item.status)),
           item.locations.length ? h("ul.locations", {}, item.locations.map(l =>
             h("li", {}, h("code", {}, `${l.path}${l.line ? `:${l.line}` : ""}`)))) : null,
-          item.content.map(c => toolContent(c, this.view)),
+          item.content.map(c => toolContent(c, this.view, this.liveTerms)),
           inputDiff(item),
           item.rawInput !== undefined && item.rawInput !== null ? h("details.raw", {}, h("summary", {}, "Input"),
             h("pre", {}, pretty(item.rawInput))) : null,
@@ -270,10 +275,38 @@ class SessionStream {
         // Shown inside the tool card that embeds it; on its own only when none does.
         return item.embedded ? h("div.terminal-ref", { hidden: true })
           : h("div.tool.agent-terminal", {}, h("div.tool-head", {}, h("span.badge", {}, "terminal"),
-            h("span.title", {}, "Agent terminal")), terminalBlock(item.terminalId, this.view));
+            h("span.title", {}, "Agent terminal")), terminalBlock(item.terminalId, this.view, this.liveTerms));
       case "other":
         return h("details.other", {}, h("summary", {}, item.label), h("pre", {}, pretty(item.data)));
     }
+  }
+
+  /** Terminals embedded in tool cards whose command has not ended yet, while the turn runs. */
+  private waitingTerminals(): string[] {
+    if (!this.view.running) return [];
+    const ids = new Set<string>();
+    for (const i of this.view.items) {
+      if (i.kind !== "tool") continue;
+      for (const c of i.content) if (c?.type === "terminal" && !this.view.terminals[c.terminalId]) ids.add(String(c.terminalId));
+    }
+    return [...ids];
+  }
+
+  private async pollTerminals() {
+    this.livePoll = null;
+    if (this.closed) return;
+    const waiting = this.waitingTerminals();
+    if (!waiting.length) return;
+    try {
+      const live = await get<any[]>(`/api/v1/sessions/${enc(this.sid)}/terminals`);
+      this.liveTerms = Object.fromEntries(live.map(t => [t.terminalId, t]));
+      for (const id of waiting) {
+        const t = this.liveTerms[id];
+        const el = this.conv.querySelector(`.agent-term[data-terminal-id="${CSS.escape(id)}"] pre.tool-out`);
+        if (t && el && !this.view.terminals[id]) { el.textContent = t.output || "(no output yet)"; el.classList.remove("muted"); }
+      }
+    } catch { /* the next render tries again */ }
+    if (!this.closed && this.waitingTerminals().length) this.livePoll = setTimeout(() => this.pollTerminals(), 1500);
   }
 
   private async answer(requestId: string, optionId: string, ev: Event) {
@@ -360,11 +393,14 @@ function pretty(x: any): string {
 }
 
 /** An agent terminal's command and output (from its terminal_exit event), or a note while it runs. */
-function terminalBlock(terminalId: string, view: View | null): HTMLElement {
+function terminalBlock(terminalId: string, view: View | null, live: Record<string, any> = {}): HTMLElement {
   const t: TerminalRecord | undefined = view?.terminals[terminalId];
   if (!t) {
-    return h("div.agent-term", { dataset: { terminalId } }, h("pre.tool-out.muted", {},
-      view?.running ? `terminal ${terminalId}: running… (its output shows when the command ends)` : `terminal ${terminalId}: no output recorded`));
+    const now = live[terminalId];
+    return h("div.agent-term", { dataset: { terminalId } },
+      h("div.diff-head", {}, h("code", {}, `terminal ${terminalId}`), h("span.badge.st-in_progress", {}, view?.running ? "running" : "no record")),
+      now ? h("pre.tool-out", {}, now.output || "(no output yet)")
+        : h("pre.tool-out.muted", {}, view?.running ? "(waiting for output)" : "(no output recorded)"));
   }
   const st = t.exitStatus;
   const ended = st?.signal ? `killed (${st.signal})` : st?.exitCode != null ? `exit ${st.exitCode}` : "ended";
@@ -375,7 +411,7 @@ function terminalBlock(terminalId: string, view: View | null): HTMLElement {
     h("pre.tool-out", {}, t.output || "(no output)"));
 }
 
-function toolContent(c: any, view: View | null = null): HTMLElement {
+function toolContent(c: any, view: View | null = null, live: Record<string, any> = {}): HTMLElement {
   if (c?.type === "diff") {
     const lines = diffLines(c.oldText, String(c.newText ?? ""));
     return h("div.diff", { dataset: { path: c.path } },
@@ -383,6 +419,6 @@ function toolContent(c: any, view: View | null = null): HTMLElement {
       h("pre", {}, lines.map(l => h(`span.dl.d${l.op === "+" ? "add" : l.op === "-" ? "del" : "ctx"}`, {}, `${l.op} ${l.text}\n`))));
   }
   if (c?.type === "content" && c.content?.type === "text") return h("pre.tool-out", {}, c.content.text);
-  if (c?.type === "terminal") return terminalBlock(String(c.terminalId), view);
+  if (c?.type === "terminal") return terminalBlock(String(c.terminalId), view, live);
   return h("details.other", {}, h("summary", {}, String(c?.type ?? "content")), h("pre", {}, pretty(c)));
 }

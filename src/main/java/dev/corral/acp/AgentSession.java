@@ -189,6 +189,15 @@ final class AgentSession {
         return !ended.isDone() && !conn.isClosed();
     }
 
+    /** A live agent terminal's output so far (see {@link AgentTerminals#snapshot}). */
+    java.util.Optional<ObjectNode> terminal(String terminalId) {
+        return terminals.snapshot(terminalId);
+    }
+
+    List<ObjectNode> terminals() {
+        return terminals.snapshots();
+    }
+
     List<String> stderrTail() {
         synchronized (stderr) {
             return List.copyOf(stderr);

@@ -156,6 +156,21 @@ final class AgentTerminals {
         r.respond(result);
     }
 
+    /** What a running (or ended, not yet released) terminal has output so far; empty for an unknown id. */
+    java.util.Optional<ObjectNode> snapshot(String terminalId) {
+        Term t = terms.get(terminalId);
+        if (t == null) return java.util.Optional.empty();
+        ObjectNode s = JsonRpcConnection.JSON.createObjectNode().put("terminalId", terminalId).put("output", t.output())
+                .put("truncated", t.truncated).put("running", t.process.isAlive());
+        if (!t.process.isAlive()) s.set("exitStatus", exitStatus(t));
+        return java.util.Optional.of(s);
+    }
+
+    /** Snapshots of every terminal not released yet. */
+    List<ObjectNode> snapshots() {
+        return terms.keySet().stream().sorted().map(this::snapshot).flatMap(java.util.Optional::stream).toList();
+    }
+
     void waitForExit(JsonRpcMessage.Request req, Responder r) {
         Term t = find(req, r);
         if (t == null) return;

@@ -344,6 +344,27 @@ public final class SessionHost implements AutoCloseable {
         return caps.isObject() ? (ObjectNode) caps.deepCopy() : JsonRpcConnection.JSON.createObjectNode();
     }
 
+    /**
+     * A live agent terminal's output so far: {@code terminalId, output, truncated, running, exitStatus?}.
+     *
+     * @throws CorralException 404 {@code terminal_not_found} when the agent has no such terminal (never had, released
+     *                         it, or ended; the transcript's {@code terminal_exit} keeps the output of ended ones)
+     */
+    public JsonNode agentTerminal(String sessionId, String terminalId) {
+        record(sessionId);
+        AgentSession a = live(sessionId).agent;
+        return (a == null ? java.util.Optional.<ObjectNode>empty() : a.terminal(terminalId)).orElseThrow(() ->
+                new CorralException(CorralException.Kind.NOT_FOUND, "terminal_not_found", "the agent has no terminal "
+                        + terminalId + " now (an ended command's output is in the transcript as terminal_exit)"));
+    }
+
+    /** The agent's terminals not released yet (empty when the agent does not run), as {@link #agentTerminal}. */
+    public List<? extends JsonNode> agentTerminals(String sessionId) {
+        record(sessionId);
+        AgentSession a = live(sessionId).agent;
+        return a == null ? List.of() : a.terminals();
+    }
+
     /** Answers a held permission request with an option id, or null for "cancelled". */
     public void answerPermission(String sessionId, String requestId, String optionId) {
         record(sessionId);

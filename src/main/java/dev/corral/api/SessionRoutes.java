@@ -54,6 +54,8 @@ public final class SessionRoutes {
         app.post("/api/v1/sessions/{sid}/suspend", r::suspend);
         app.post("/api/v1/sessions/{sid}/resume", r::resume);
         app.get("/api/v1/sessions/{sid}/events", r::events);
+        app.get("/api/v1/sessions/{sid}/terminals", r::agentTerminals);
+        app.get("/api/v1/sessions/{sid}/terminals/{tid}", r::agentTerminal);
         // The upgrade is authenticated (and scoped) by ApiServer's wsBeforeUpgrade on /api/*.
         app.ws("/api/v1/sessions/{sid}/ws", new SessionEventSocket(sessions));
     }
@@ -102,6 +104,14 @@ public final class SessionRoutes {
 
     void mode(Context ctx) {
         ctx.json(sessions.setMode(ctx.pathParam("sid"), Json.body(ctx, ModeBody.class).modeId()));
+    }
+
+    void agentTerminals(Context ctx) {
+        ctx.json(sessions.agentTerminals(ctx.pathParam("sid")));
+    }
+
+    void agentTerminal(Context ctx) {
+        ctx.json(sessions.agentTerminal(ctx.pathParam("sid"), ctx.pathParam("tid")));
     }
 
     void model(Context ctx) {

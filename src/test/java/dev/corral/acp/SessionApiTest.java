@@ -450,6 +450,43 @@ class SessionApiTest implements DaemonLogOnFailure.HasDaemon {
         assertGapFree(events(sid));
     }
 
+    @Test
+    void aRunningAgentTerminalsOutputCanBeReadUntilItEnds() throws Exception {
+        String ws = api.createRunning(json("name", "liveterm")).path("id").asText();
+        var script = new FakeAgentScript()
+                .step(req("terminal/create", "{\"command\":\"sh\",\"args\":[\"-c\",\"echo live-$((40+2)); exec sleep 120\"]}"))
+                .step(new FakeAgentScript.Notify("session/update", JSON.readTree("{\"sessionId\":\"fake-session-1\",\"update\":"
+                        + "{\"sessionUpdate\":\"tool_call\",\"toolCallId\":\"c1\",\"title\":\"sleep\",\"kind\":\"execute\","
+                        + "\"content\":[{\"type\":\"terminal\",\"terminalId\":\"${1.terminalId}\"}]}}")))
+                .step(new FakeAgentScript.AwaitCancel());
+        String sid = session(ws, script, "");
+        assertThat(api.post("/api/v1/sessions/" + sid + "/prompt", json("text", "run")).status()).isEqualTo(202);
+        String tid = awaitEvent(sid, "session_update", 1).stream().filter(e -> e.path("data").path("update").has("toolCallId"))
+                .findFirst().orElseThrow().path("data").path("update").path("content").path(0).path("terminalId").asText();
+        assertThat(tid).startsWith("term-");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode t = api.get("/api/v1/sessions/" + sid + "/terminals/" + tid).json();
+            assertThat(t.path("output").asText()).isEqualTo("live-42\n");
+            assertThat(t.path("running").asBoolean()).isTrue();
+        });
+        assertThat(api.get("/api/v1/sessions/" + sid + "/terminals/term-000000000000").status()).isEqualTo(404);
+        JsonNode all = api.get("/api/v1/sessions/" + sid + "/terminals").json();
+        assertThat(all.size()).isEqualTo(1);
+        assertThat(all.path(0).path("terminalId").asText()).isEqualTo(tid);
+        // The agent ends: its terminals are killed, the output moves to the transcript and the live view is gone.
+        assertThat(api.post("/api/v1/sessions/" + sid + "/cancel", "{}").status()).isLessThan(300);
+        assertThat(api.post("/api/v1/sessions/" + sid + "/stop", "{}").status()).isEqualTo(200);
+        JsonNode exit = awaitEvent(sid, "terminal_exit", 1).stream().filter(e -> e.path("type").asText().equals("terminal_exit"))
+                .findFirst().orElseThrow().path("data");
+        assertThat(exit.path("terminalId").asText()).isEqualTo(tid);
+        assertThat(exit.path("output").asText()).isEqualTo("live-42\n");
+        assertThat(exit.path("exitStatus").path("signal").asText()).isEqualTo("SIGKILL");
+        Api.Response gone = api.get("/api/v1/sessions/" + sid + "/terminals/" + tid);
+        assertThat(gone.status()).isEqualTo(404);
+        assertThat(gone.json().path("code").asText()).isEqualTo("terminal_not_found");
+        assertThat(api.get("/api/v1/sessions/" + sid + "/terminals").json().size()).isZero();
+    }
+
     static FakeAgentScript.Request req(String method, String paramsWithoutSession) throws Exception {
         var params = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(paramsWithoutSession);
         params.put("sessionId", "fake-session-1");

@@ -83,8 +83,13 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
 
         // 1. A turn: thinking (collapsed), plan, the terminal's output on its tool card, usage.
         b.awaitVisible("#prompt", SHORT).sendKeys("list the files", Keys.ENTER);
+        WebElement live = b.awaitText("[data-tool-call-id=call-0] .agent-term", "live-start", Duration.ofSeconds(60));
+        assertThat(live.getText()).contains("running").doesNotContain("live-end");
+        b.screenshot("12-agent-terminal-running");
+        b.awaitText("[data-tool-call-id=call-0] .agent-term", "live-end", SHORT);
+        assertThat(b.find("[data-tool-call-id=call-0] .agent-term").getText()).contains("exit 0");
         b.awaitText(".msg.agent", "Listed the files.", Duration.ofSeconds(60));
-        WebElement card = b.awaitText(".tool", "List files", SHORT);
+        WebElement card = b.awaitText(".tool[data-tool-call-id=call-1]", "List files", SHORT);
         WebElement out = b.await(SHORT).until(d -> {
             var e = card.findElements(By.cssSelector(".agent-term pre.tool-out"));
             return !e.isEmpty() && e.get(0).getText().contains("hello.txt") ? e.get(0) : null;
@@ -104,7 +109,7 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(thought.getText()).doesNotContain("Considering");
         thought.findElement(By.tagName("summary")).click();
         b.awaitText("details.thought", "Considering which files to list.", SHORT);
-        b.screenshot("12-terminal-output-plan-usage-thinking");
+        b.screenshot("13-terminal-output-plan-usage-thinking");
 
         // 2. The model selector fed by the session's "models" goes through the API to the agent.
         Select model = new Select(b.awaitVisible("#model-select", SHORT));
@@ -136,12 +141,12 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
         b.await(SHORT).until(d -> d.getPageSource().contains("preview-body-42"));
         String url = b.driver.getCurrentUrl();
         assertThat(url).startsWith(daemon.url() + "/preview/");
-        b.screenshot("13-preview-tab");
+        b.screenshot("14-preview-tab");
         b.driver.close();
         b.driver.switchTo().window(main);
         WebElement listed = b.awaitVisible("#previews-list li[data-port='" + PORT + "']", SHORT);
         assertThat(listed.findElement(By.cssSelector("a.preview-url")).getAttribute("href")).isEqualTo(url);
-        b.screenshot("14-ports-and-previews");
+        b.screenshot("15-ports-and-previews");
         listed.findElement(By.cssSelector("button.revoke-preview")).click();
         var confirm = b.await(SHORT).until(ExpectedConditions.alertIsPresent());
         assertThat(confirm.getText()).contains("Revoke this preview URL?");
@@ -187,7 +192,7 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
             awaitTerminalText(b, "again-6-" + title);
         }
         assertThat(after.get("/api/v1/workspaces/" + ws + "/terminals").json().size()).isEqualTo(2);
-        b.screenshot("15-terminal-tabs-after-restart");
+        b.screenshot("16-terminal-tabs-after-restart");
         assertThat(b.consoleProblems()).as("console").isEmpty();
     }
 
@@ -201,12 +206,19 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
         update(turn, "{\"sessionUpdate\":\"agent_thought_chunk\",\"content\":{\"type\":\"text\",\"text\":\"Considering which files to list.\"}}");
         update(turn, "{\"sessionUpdate\":\"plan\",\"entries\":[{\"content\":\"List the files\",\"status\":\"completed\",\"priority\":\"high\"},"
                 + "{\"content\":\"Summarise them\",\"status\":\"in_progress\",\"priority\":\"medium\"}]}");
-        request(turn, "terminal/create", "{\"command\":\"sh\",\"args\":[\"-c\",\"echo listing /workspace; ls /workspace\"]}");
-        update(turn, "{\"sessionUpdate\":\"tool_call\",\"toolCallId\":\"call-1\",\"title\":\"List files\",\"kind\":\"execute\","
+        // A slow command first: its output so far shows on the card while it runs.
+        request(turn, "terminal/create", "{\"command\":\"sh\",\"args\":[\"-c\",\"echo live-start; sleep 6; echo live-end\"]}");
+        update(turn, "{\"sessionUpdate\":\"tool_call\",\"toolCallId\":\"call-0\",\"title\":\"Warm up\",\"kind\":\"execute\","
                 + "\"status\":\"in_progress\",\"content\":[{\"type\":\"terminal\",\"terminalId\":\"${1.terminalId}\"}]}");
         request(turn, "terminal/wait_for_exit", "{\"terminalId\":\"${1.terminalId}\"}");
-        update(turn, "{\"sessionUpdate\":\"tool_call_update\",\"toolCallId\":\"call-1\",\"status\":\"completed\"}");
+        update(turn, "{\"sessionUpdate\":\"tool_call_update\",\"toolCallId\":\"call-0\",\"status\":\"completed\"}");
         request(turn, "terminal/release", "{\"terminalId\":\"${1.terminalId}\"}");
+        request(turn, "terminal/create", "{\"command\":\"sh\",\"args\":[\"-c\",\"echo listing /workspace; ls /workspace\"]}");
+        update(turn, "{\"sessionUpdate\":\"tool_call\",\"toolCallId\":\"call-1\",\"title\":\"List files\",\"kind\":\"execute\","
+                + "\"status\":\"in_progress\",\"content\":[{\"type\":\"terminal\",\"terminalId\":\"${4.terminalId}\"}]}");
+        request(turn, "terminal/wait_for_exit", "{\"terminalId\":\"${4.terminalId}\"}");
+        update(turn, "{\"sessionUpdate\":\"tool_call_update\",\"toolCallId\":\"call-1\",\"status\":\"completed\"}");
+        request(turn, "terminal/release", "{\"terminalId\":\"${4.terminalId}\"}");
         update(turn, "{\"sessionUpdate\":\"usage_update\",\"used\":5321,\"size\":200000,\"cost\":{\"amount\":0.0123,\"currency\":\"USD\"}}");
         update(turn, "{\"sessionUpdate\":\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":\"Listed the files.\"}}");
         return root.toString();

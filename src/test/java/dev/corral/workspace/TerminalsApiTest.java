@@ -289,7 +289,14 @@ class TerminalsApiTest implements DaemonLogOnFailure.HasDaemon {
         }
         assertThat(api.get("/api/v1/workspaces/" + id + "/terminals").status()).isEqualTo(409);
         assertThat(api.post("/api/v1/workspaces/" + id + "/resume", null).status()).isEqualTo(200);
-        assertThat(api.get("/api/v1/workspaces/" + id + "/terminals").json()).isEmpty();
+        // The shell tab comes back (TerminalTabsRestartTest) with a fresh shell: the old output is gone.
+        var back = api.get("/api/v1/workspaces/" + id + "/terminals").json();
+        assertThat(back.size()).isEqualTo(1);
+        assertThat(back.path(0).path("terminalId").asText()).isEqualTo(tid);
+        try (var c = TerminalSocketClient.connect(socketUrl(id, tid, 0))) {
+            awaitText(c, Terminals.RESTORED_NOTICE);
+            assertThat(c.text()).doesNotContain("up-9");
+        }
 
         var again = newTerminal(id, json("cols", 80, "rows", 24)).path("terminalId").asText();
         try (var c = TerminalSocketClient.connect(socketUrl(id, again, 0))) {

@@ -68,7 +68,8 @@ public final class Daemon implements AutoCloseable {
         var vault = new CredentialVault(db, MasterKey.load(home, System.getenv()));
         workspaces.setVault(vault);
         var registry = AgentRegistry.load(home);
-        workspaces.setAgentEgress(agent -> registry.find(agent).map(e -> e.corral().egress()).orElse(List.of()));
+        workspaces.setAgentNetwork(agent -> registry.find(agent)
+                .map(e -> new WorkspaceService.AgentNetwork(e.corral().egress(), e.corral().honoursProxy())));
         workspaces.recover();
         var events = new EventLog(db.dataSource());
         var installer = new AgentInstaller(home);

@@ -62,6 +62,9 @@ public record AgentEntry(
      * @param defaultEnv       env always set for this agent (e.g. switching off auto-update)
      * @param baseUrlEnv       env var that points the agent at another model endpoint, if it has one
      * @param minNodeVersion   oldest Node.js major version the package runs on; 0 if it ships its own binary
+     * @param proxy            whether the agent sends its traffic through {@code HTTP(S)_PROXY}, so that network mode
+     *                         {@code proxy} is the default for its workspaces; {@code false} makes them fall back to
+     *                         {@code none} (docs/agents.md). Absent means true.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Hints(
@@ -76,15 +79,21 @@ public record AgentEntry(
             String baseUrlEnv,
             int minNodeVersion,
             boolean supportsLoad,
-            boolean supportsResume) {
+            boolean supportsResume,
+            Boolean proxy) {
 
-        static final Hints NONE = new Hints(null, null, null, 0, false, true, null, null, null, 0, false, false);
+        static final Hints NONE = new Hints(null, null, null, 0, false, true, null, null, null, 0, false, false, null);
 
         public Hints {
             credentialEnv = credentialEnv == null ? List.of() : List.copyOf(credentialEnv);
             egress = egress == null ? List.of() : List.copyOf(egress);
             defaultEnv = defaultEnv == null ? Map.of() : Map.copyOf(defaultEnv);
             if (initTimeoutSeconds <= 0) initTimeoutSeconds = 60;
+        }
+
+        /** Whether the agent honours {@code HTTP(S)_PROXY} (the registry's {@code proxy}, true when absent). */
+        public boolean honoursProxy() {
+            return proxy == null || proxy;
         }
     }
 

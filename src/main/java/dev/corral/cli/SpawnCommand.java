@@ -26,7 +26,8 @@ final class SpawnCommand implements Callable<Integer> {
     @Option(names = "--ref", paramLabel = "REF", description = "Branch, tag or commit to check out.")
     String ref;
 
-    @Option(names = "--agent", paramLabel = "ID", description = "Agent this workspace is for (recorded on the workspace).")
+    @Option(names = "--agent", paramLabel = "ID", description = "Agent this workspace is for (recorded on the workspace); its network is then the egress "
+            + "proxy allowing that agent's registry hosts (docs/agents.md).")
     String agent;
 
     @Option(names = "--name", paramLabel = "N", description = "Workspace name (unique; default derived from the repo).")

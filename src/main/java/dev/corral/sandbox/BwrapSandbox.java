@@ -235,6 +235,8 @@ final class BwrapSandbox implements Sandbox {
             for (String k : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) env.put(k, proxy);
             env.put("NO_PROXY", "localhost,127.0.0.1,::1");
             env.put("no_proxy", "localhost,127.0.0.1,::1");
+            // Node.js's own fetch and http ignore the variables above unless told (Node 22.21+ and 24+; older ignore this).
+            env.put("NODE_USE_ENV_PROXY", "1");
         }
         if (spec.git() != null) env.putAll(GitCredentialServer.gitEnvironment());
         env.putAll(spec.env());

@@ -145,10 +145,24 @@ public final class EgressProxy implements AutoCloseable {
                     out.write("HTTP/1.1 200 Connection Established\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                     out.flush();
                 }
-                Thread back = Thread.ofVirtual().start(() -> pipe(upstreamIn(upstream), out));
-                pipe(new ChannelIn(client), up);
-                upstream.shutdownOutput();
-                back.join();
+                if (originForm != null) {
+                    // One request per client connection: the upstream was asked to close after its answer, and the
+                    // client is told the same, so it never sends a second request down a connection that is done.
+                    Thread forward = Thread.ofVirtual().start(() -> {
+                        pipe(new ChannelIn(client), up);
+                        shutdownOutput(upstream);
+                    });
+                    InputStream upIn = new java.io.BufferedInputStream(upstream.getInputStream());
+                    if (copyResponseHead(upIn, out)) pipe(upIn, out);
+                    client.close();
+                    upstream.close();
+                    forward.join();
+                } else {
+                    Thread back = Thread.ofVirtual().start(() -> pipe(upstreamIn(upstream), out));
+                    pipe(new ChannelIn(client), up);
+                    upstream.shutdownOutput();
+                    back.join();
+                }
             } catch (IOException e) {
                 refuse(out, 502, "cannot reach " + host + ":" + port + ": " + e.getMessage());
             } finally {
@@ -158,6 +172,48 @@ public final class EgressProxy implements AutoCloseable {
             // client went away
         } finally {
             open.remove(client);
+        }
+    }
+
+    private static void shutdownOutput(Socket s) {
+        try {
+            s.shutdownOutput();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    /**
+     * Copies the upstream's response head to the client with {@code Connection: close} in place of its own
+     * connection headers (interim 1xx heads pass as they are, up to the final one). False at EOF or on a head
+     * larger than 64 KiB.
+     */
+    private static boolean copyResponseHead(InputStream in, OutputStream out) throws IOException {
+        while (true) {
+            var head = new java.io.ByteArrayOutputStream();
+            int last4 = 0;
+            while (last4 != 0x0d0a0d0a) {
+                int b = in.read();
+                if (b < 0 || head.size() > MAX_HEAD) return false;
+                head.write(b);
+                last4 = (last4 << 8) | b;
+            }
+            String text = head.toString(StandardCharsets.ISO_8859_1);
+            if (text.matches("(?s)HTTP/1\\.\\d 1\\d\\d .*")) {
+                out.write(head.toByteArray());
+                if (text.startsWith(" 101 ", 8)) return true; // switched protocols: the rest is not HTTP
+                continue;
+            }
+            var sb = new StringBuilder();
+            for (String l : text.split("\r\n")) {
+                if (l.isEmpty()) continue;
+                String lower = l.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("connection:") || lower.startsWith("keep-alive:") || lower.startsWith("proxy-connection:")) continue;
+                sb.append(l).append("\r\n");
+            }
+            out.write(sb.append("Connection: close\r\n\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return true;
         }
     }
 

@@ -9,8 +9,12 @@ import java.util.List;
  *                (explicit opt-in); {@link Mode#PROXY}: loopback only plus an allow-listing egress proxy
  * @param allow   extra hosts the egress proxy lets through (proxy mode)
  * @param forward host TCP endpoints made reachable on the sandbox's own loopback at the same port, through a relay
+ * @param note    why the daemon chose this mode when the request named none (the agent-workspace default or an
+ *                agent's fallback); null when the client chose it
  */
-public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forward) {
+public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forward,
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            String note) {
 
     public enum Mode {
         NONE, PROXY, HOST;
@@ -56,6 +60,10 @@ public record NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forwar
     }
 
     public static final NetworkPolicy NONE = new NetworkPolicy(Mode.NONE, List.of(), List.of());
+
+    public NetworkPolicy(Mode mode, List<String> allow, List<Endpoint> forward) {
+        this(mode, allow, forward, null);
+    }
 
     public NetworkPolicy {
         allow = allow == null ? List.of() : List.copyOf(allow);

@@ -67,7 +67,8 @@ public final class WorkspaceService implements AutoCloseable {
     private final Snapshots snapshots;
     private final Map<String, Runtime> runtimes = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private volatile java.util.function.Function<String, List<String>> agentEgress = agent -> List.of();
+    private volatile java.util.function.Function<String, java.util.Optional<AgentNetwork>> agentNetwork =
+            agent -> java.util.Optional.of(new AgentNetwork(List.of(), true));
     private volatile dev.corral.secrets.CredentialVault vault;
     private volatile java.util.function.Consumer<Duration> startTimes = d -> { };
 
@@ -103,10 +104,21 @@ public final class WorkspaceService implements AutoCloseable {
         this.vault = vault;
     }
 
-    /** Where the hosts an agent needs come from (its registry entry); they join the allow list in proxy mode. */
-    public void setAgentEgress(java.util.function.Function<String, List<String>> egress) {
-        this.agentEgress = egress;
+    /**
+     * What an agent needs of the network (its registry entry), or empty for an unknown agent: its hosts join the
+     * allow list in proxy mode, and whether it honours a proxy decides the default mode of its workspaces.
+     */
+    public void setAgentNetwork(java.util.function.Function<String, java.util.Optional<AgentNetwork>> lookup) {
+        this.agentNetwork = lookup;
     }
+
+    /**
+     * An agent's network needs.
+     *
+     * @param egress the hosts it needs (allowed in proxy mode)
+     * @param proxy  whether it sends its traffic through {@code HTTP(S)_PROXY}
+     */
+    public record AgentNetwork(List<String> egress, boolean proxy) {}
 
     /**
      * Brings stored state in line with reality after a daemon start: sandboxes never outlive the daemon, so workspaces
@@ -157,7 +169,13 @@ public final class WorkspaceService implements AutoCloseable {
             if (req.ref() != null) throw CorralException.badRequest("invalid_ref", "\"ref\" goes with \"repo\"");
             source = Workspace.Source.EMPTY;
         }
-        NetworkPolicy network = parseNetwork(req.network());
+        AgentNetwork agentNet = null;
+        if (req.agent() != null) {
+            agentNet = agentNetwork.apply(req.agent()).orElseThrow(() -> CorralException.badRequest("unknown_agent",
+                    "no agent '" + req.agent() + "' in the registry (GET /api/v1/agents lists them)"));
+        }
+        NetworkPolicy network = parseNetwork(req.network(), req.agent(), agentNet);
+        if (network.note() != null) log.info("workspace {}: network mode {}: {}", id, network.mode().wire(), network.note());
         GitCredential git = parseGit(req);
         Limits limits = req.limits() == null ? settings.defaultLimits() : req.limits().orElse(settings.defaultLimits());
         Instant now = Instant.now();
@@ -230,7 +248,7 @@ public final class WorkspaceService implements AutoCloseable {
         NetworkPolicy network = w.network();
         if (network.mode() == NetworkPolicy.Mode.PROXY && w.agent() != null) {
             var allow = new ArrayList<>(network.allow());
-            allow.addAll(agentEgress.apply(w.agent()));
+            allow.addAll(agentNetwork.apply(w.agent()).map(AgentNetwork::egress).orElse(List.of()));
             network = new NetworkPolicy(network.mode(), allow, network.forward());
         }
         var spec = new SandboxSpec(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"),
@@ -614,13 +632,33 @@ public final class WorkspaceService implements AutoCloseable {
         return new GitCredential(host, user, g.token());
     }
 
-    private NetworkPolicy parseNetwork(CreateWorkspace.Network n) {
-        if (n == null) return NetworkPolicy.NONE;
+    /**
+     * The network of a new workspace. An explicit {@code network.mode} wins. Without one, a workspace with an agent
+     * gets {@code proxy} (the egress proxy allowing the agent's registry hosts plus {@code network.allow}), unless the
+     * registry says the agent ignores proxies: then {@code none}, with the reason in {@link NetworkPolicy#note()}. A
+     * workspace without an agent gets {@code none}.
+     */
+    private NetworkPolicy parseNetwork(CreateWorkspace.Network n, String agent, AgentNetwork agentNet) {
+        if (n == null) n = new CreateWorkspace.Network(null, null, null);
         NetworkPolicy.Mode mode;
-        try {
-            mode = n.mode() == null ? NetworkPolicy.Mode.NONE : NetworkPolicy.Mode.valueOf(n.mode().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw CorralException.badRequest("invalid_network", "network.mode must be none, proxy or host");
+        String note = null;
+        if (n.mode() == null && agentNet != null) {
+            if (agentNet.proxy()) {
+                mode = NetworkPolicy.Mode.PROXY;
+                note = "default for a workspace with an agent: only through the egress proxy, to the registry hosts of "
+                        + agent + " " + agentNet.egress() + " and network.allow";
+            } else {
+                mode = NetworkPolicy.Mode.NONE;
+                note = "agent " + agent + " does not send its traffic through a proxy (registry: \"proxy\": false), so "
+                        + "this workspace falls back to network mode none (loopback and network.forward only); "
+                        + "ask for mode host explicitly if it must reach its hosts";
+            }
+        } else {
+            try {
+                mode = n.mode() == null ? NetworkPolicy.Mode.NONE : NetworkPolicy.Mode.valueOf(n.mode().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw CorralException.badRequest("invalid_network", "network.mode must be none, proxy or host");
+            }
         }
         for (String host : n.allow() == null ? List.<String>of() : n.allow()) {
             if (host == null || !host.matches("(\\*\\.)?[A-Za-z0-9.-]+(:\\d{1,5})?")) {
@@ -635,7 +673,7 @@ public final class WorkspaceService implements AutoCloseable {
                 throw CorralException.badRequest("invalid_network", e.getMessage());
             }
         }
-        return new NetworkPolicy(mode, n.allow(), forward);
+        return new NetworkPolicy(mode, n.allow(), forward, note);
     }
 
     private Runtime runtime(String id) {

@@ -49,7 +49,7 @@ class AgentInstallerTest {
     static AgentEntry entry(String id, String packageSpec, String bin) {
         return new AgentEntry(id, "Fake", "1.0.0", "a fake agent", null, null, null,
                 new AgentEntry.Distribution(new AgentEntry.PackageDistribution(packageSpec, List.of("--acp"), Map.of("X", "1")), null, null),
-                new AgentEntry.Hints(bin, null, null, 0, false, true, null, Map.of("DEFAULT", "d"), null, 0, false, false));
+                new AgentEntry.Hints(bin, null, null, 0, false, true, null, Map.of("DEFAULT", "d"), null, 0, false, false, null));
     }
 
     @Test

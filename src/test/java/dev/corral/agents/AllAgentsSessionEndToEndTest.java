@@ -29,8 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * claude and codex through the daemon, sandboxed with network {@code none} and a forward to the fake model: a shell
- * command asked for and allowed through the API writes a file. Hundreds of MB from npm each: {@code -Pall-agents}.
+ * claude, codex and qwen through the daemon, sandboxed with network {@code proxy}: the fake model listens on 127.0.0.2
+ * and is reached only through the daemon's egress proxy ({@code network.allow}); a shell command asked for and allowed
+ * through the API writes a file. Hundreds of MB from npm each: {@code -Pall-agents}.
  * Their API keys come from the daemon's environment (registry {@code credentialEnv}); the rest from the session request
  * or files in the workspace home (docs/agents.md).
  */
@@ -57,15 +58,20 @@ class AllAgentsSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
 
     /** Runs the shell turn; {@code setup} prepares the workspace home and returns extra session request fields. */
     void shellTurn(String agent, ModelReply.ToolCall shell, Map<String, String> daemonEnv, Setup setup) throws Exception {
+        shellTurn(agent, shell, daemonEnv, setup, r -> !r.toolNames().isEmpty());
+    }
+
+    /** As above; {@code mainTurn} picks the model requests that are the conversation (the rest are side requests). */
+    void shellTurn(String agent, ModelReply.ToolCall shell, Map<String, String> daemonEnv, Setup setup,
+                   java.util.function.Predicate<dev.corral.testing.RecordedRequest> mainTurn) throws Exception {
         Path home = tmp.resolve("home");
         new AgentInstaller(home).install(AgentRegistry.load(home).get(agent), InstallListener.NONE);
-        try (FakeModelServer model = FakeModelServer.start()) {
+        try (FakeModelServer model = FakeModelServer.start("127.0.0.2").withScriptedWhen(mainTurn)) {
             model.enqueue(ModelReply.of(new ModelReply.Text("I will run it."), shell), ModelReply.text("All done."));
-            int port = Integer.parseInt(model.baseUrl().substring(model.baseUrl().lastIndexOf(':') + 1));
             daemon = TestDaemon.start(home, daemonEnv);
             Api api = daemon.api();
-            String ws = api.createRunning("{\"name\":\"" + agent + "\",\"network\":{\"mode\":\"none\",\"forward\":[\"127.0.0.1:"
-                    + port + "\"]}}").path("id").asText();
+            String ws = api.createRunning("{\"name\":\"" + agent + "\",\"network\":{\"mode\":\"proxy\",\"allow\":[\"127.0.0.2\"]}}")
+                    .path("id").asText();
             Map<String, Object> request = new HashMap<>(setup.prepare(api, ws, model.baseUrl(), home));
             request.put("agent", agent);
             Api.Response created = api.post("/api/v1/workspaces/" + ws + "/sessions", JSON.writeValueAsString(request));
@@ -83,6 +89,8 @@ class AllAgentsSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
             JsonNode end = events.stream().filter(e -> type(e).equals("turn_end")).findFirst().orElseThrow();
             assertThat(end.path("data").path("stopReason").asText()).isEqualTo("end_turn");
             assertThat(text(events)).contains("I will run it.").contains("All done.");
+            assertThat(daemon.logText()).as("the model was reached through the egress proxy")
+                    .contains("egress allowed: workspace " + ws + " -> " + model.baseUrl().substring("http://".length()));
         }
     }
 
@@ -123,5 +131,23 @@ class AllAgentsSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
                     assertThat(r.json().path("exitCode").asInt()).as(r.toString()).isZero();
                     return Map.of("modeId", "read-only", "env", Map.of("FAKE_API_KEY", "dummy"));
                 });
+    }
+
+    @Test
+    void qwen() throws Exception {
+        shellTurn("qwen", new ModelReply.ToolCall("run_shell_command", "{\"command\":\"echo hi > x.txt\",\"is_background\":false}"),
+                Map.of("OPENAI_API_KEY", "dummy"), (api, ws, url, home) -> {
+                    // qwen-code needs Node.js 22, mounted in the sandbox like an agent (as for claude).
+                    InstalledAgent node = new AgentInstaller(home).install(AllAgentsEndToEndTest.NODE_22, InstallListener.NONE);
+                    String nodeBin = SandboxSpec.AGENTS + "/" + home.resolve("agents").relativize(node.bin().getParent());
+                    Api.Response r = api.post("/api/v1/workspaces/" + ws + "/exec", JSON.writeValueAsString(Map.of(
+                            "command", "mkdir -p ~/.qwen && cat > ~/.qwen/settings.json",
+                            "stdin", "{\"security\":{\"auth\":{\"selectedType\":\"openai\"}}}")));
+                    assertThat(r.json().path("exitCode").asInt()).as(r.toString()).isZero();
+                    return Map.of("modeId", "default", "env", Map.of("OPENAI_BASE_URL", url + "/v1", "OPENAI_MODEL", "fake-model",
+                            "PATH", nodeBin + ":" + String.join(":", SandboxSpec.basePath())));
+                },
+                // Qwen also sends classifier and sub-agent requests with smaller tool sets; the conversation offers "agent".
+                r -> r.toolNames().contains("agent"));
     }
 }

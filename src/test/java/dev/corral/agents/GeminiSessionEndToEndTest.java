@@ -28,7 +28,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real Gemini CLI (Node.js) through the daemon, sandboxed with network {@code none} and a forward to the fake model.
+ * The real Gemini CLI (Node.js) through the daemon, sandboxed with network {@code proxy}: the fake model listens on
+ * 127.0.0.2 and is reached only through the daemon's egress proxy ({@code network.allow}); Gemini CLI routes its
+ * requests there because it honours {@code HTTPS_PROXY} (it installs an undici proxy dispatcher of its own).
  * Its API key comes from the daemon's own environment (its registry {@code credentialEnv}); the base URL and model come
  * from the session request. It is not offered ACP fs (docs/agents.md), so it writes with its own tools in the sandbox.
  */
@@ -56,15 +58,14 @@ class GeminiSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
     void shellCommandWithPermissionThroughTheApi() throws Exception {
         Path home = tmp.resolve("home");
         new AgentInstaller(home).install(AgentRegistry.load(home).get("gemini"), InstallListener.NONE);
-        try (FakeModelServer model = FakeModelServer.start()) {
+        try (FakeModelServer model = FakeModelServer.start("127.0.0.2")) {
             model.enqueue(
                     ModelReply.of(new ModelReply.Text("I will run it."),
                             new ModelReply.ToolCall("run_shell_command", "{\"command\":\"echo hi > x.txt\"}")),
                     ModelReply.text("All done."));
-            int port = Integer.parseInt(model.baseUrl().substring(model.baseUrl().lastIndexOf(':') + 1));
             daemon = TestDaemon.start(home, Map.of("GEMINI_API_KEY", "dummy"));
             Api api = daemon.api();
-            String ws = api.createRunning("{\"name\":\"gem\",\"network\":{\"mode\":\"none\",\"forward\":[\"127.0.0.1:" + port + "\"]}}")
+            String ws = api.createRunning("{\"name\":\"gem\",\"network\":{\"mode\":\"proxy\",\"allow\":[\"127.0.0.2\"]}}")
                     .path("id").asText();
 
             Api.Response created = api.post("/api/v1/workspaces/" + ws + "/sessions", JSON.writeValueAsString(Map.of(
@@ -86,6 +87,8 @@ class GeminiSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
             assertThat(end.path("data").path("stopReason").asText()).isEqualTo("end_turn");
             assertThat(updates(events, "tool_call_update")).anySatisfy(u -> assertThat(u.path("status").asText()).isEqualTo("completed"));
             assertThat(text(events)).contains("I will run it.").contains("All done.");
+            assertThat(daemon.logText()).as("the model was reached through the egress proxy")
+                    .contains("egress allowed: workspace " + ws + " -> " + model.baseUrl().substring("http://".length()));
         }
     }
 }

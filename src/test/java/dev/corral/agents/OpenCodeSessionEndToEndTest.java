@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real opencode, installed from npm at its pinned version, run by the real daemon inside a workspace sandbox with
- * network mode {@code none}: its only way out is the workspace's {@code forward} of the test's {@link FakeModelServer}
- * onto the sandbox's own loopback. One turn runs a shell command and writes a file, both after permission answered
+ * network mode {@code proxy}: the test's {@link FakeModelServer} listens on 127.0.0.2 (not the sandbox's own loopback)
+ * and is reached only through the daemon's egress proxy, which allows that host ({@code network.allow}) and nothing
+ * else. One turn runs a shell command and writes a file, both after permission answered
  * through the API; then the daemon is killed with -9 and restarted, the transcript is intact, and a follow-up prompt
  * works (the agent starts again and reloads its ACP session).
  */
@@ -55,19 +56,17 @@ class OpenCodeSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
         // Installed up front in this JVM (npm's cache makes it quick); the API call below then finds it installed.
         new AgentInstaller(home).install(AgentRegistry.load(home).get("opencode"), InstallListener.NONE);
 
-        try (FakeModelServer model = FakeModelServer.start()) {
+        try (FakeModelServer model = FakeModelServer.start("127.0.0.2")) {
             model.enqueue(
                     ModelReply.of(new ModelReply.Text("I will run it."),
                             new ModelReply.ToolCall("bash", "{\"command\":\"echo hi > x.txt\",\"description\":\"Write hi\"}")),
                     ModelReply.of(new ModelReply.ToolCall("write",
                             "{\"filePath\":\"/workspace/notes.txt\",\"content\":\"from opencode\\n\"}")),
                     ModelReply.text("All done."));
-            int port = Integer.parseInt(model.baseUrl().substring(model.baseUrl().lastIndexOf(':') + 1));
-
             daemon = dev.corral.testing.TestDaemon.start(home);
             Api api = daemon.api();
             assertThat(api.post("/api/v1/agents/opencode/install", null).json().path("installed").asBoolean()).isTrue();
-            String ws = api.createRunning("{\"name\":\"oc\",\"network\":{\"mode\":\"none\",\"forward\":[\"127.0.0.1:" + port + "\"]}}")
+            String ws = api.createRunning("{\"name\":\"oc\",\"network\":{\"mode\":\"proxy\",\"allow\":[\"127.0.0.2\"]}}")
                     .path("id").asText();
             writeConfig(api, ws, model.baseUrl());
 
@@ -92,6 +91,8 @@ class OpenCodeSessionEndToEndTest implements DaemonLogOnFailure.HasDaemon {
             assertThat(updates(events, "tool_call_update")).anySatisfy(u -> assertThat(u.path("status").asText()).isEqualTo("completed"));
             assertThat(text(events)).contains("I will run it.").endsWith("All done.");
             assertThat(api.get("/api/v1/sessions/" + sid + "/deliveries/first").json().path("state").asText()).isEqualTo("completed");
+            assertThat(daemon.logText()).as("the model was reached through the egress proxy")
+                    .contains("egress allowed: workspace " + ws + " -> " + model.baseUrl().substring("http://".length()));
 
             daemon.kill();
             daemon.restart();

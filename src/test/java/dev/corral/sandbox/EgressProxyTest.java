@@ -94,6 +94,50 @@ class EgressProxyTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(direct.path("stdout").asText()).doesNotContain("allowed-upstream").doesNotContain("rc=0");
     }
 
+    /**
+     * A client that keeps its proxy connection alive (Bun's fetch does) is told the connection ends with the answer,
+     * and it does end: a second request down the same connection would otherwise go to an upstream that has closed.
+     */
+    @Test
+    void plainHttpAnswerClosesTheClientConnection() throws Exception {
+        try (var upstream = new java.net.ServerSocket(0, 5, java.net.InetAddress.getByName("127.0.0.2"));
+             var p = EgressProxy.start("t", tmp.resolve("keepalive.sock"), List.of("127.0.0.2"))) {
+            Thread.ofVirtual().start(() -> {
+                // Answers like a server that keeps connections alive unless told otherwise: no Connection header.
+                try (var s = upstream.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+                    var head = new StringBuilder();
+                    for (String l; (l = in.readLine()) != null && !l.isEmpty(); ) head.append(l).append('\n');
+                    byte[] body = ("seen:\n" + head).getBytes(StandardCharsets.ISO_8859_1);
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\nKeep-Alive: timeout=5\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().write(body);
+                    s.getOutputStream().flush();
+                    s.shutdownOutput();
+                    in.read(); // until the proxy closes its side
+                } catch (java.io.IOException ignored) {
+                    // the test fails on the client side
+                }
+            });
+            try (var c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(tmp.resolve("keepalive.sock")))) {
+                String url = "http://127.0.0.2:" + upstream.getLocalPort() + "/v1/chat?x=1";
+                c.write(java.nio.ByteBuffer.wrap(("POST " + url + " HTTP/1.1\r\nHost: 127.0.0.2\r\nConnection: keep-alive\r\n"
+                        + "Proxy-Connection: keep-alive\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.ISO_8859_1)));
+                var future = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try (var in = java.nio.channels.Channels.newInputStream(c)) {
+                        return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                String answer = future.get(10, TimeUnit.SECONDS); // EOF: the proxy closed the client connection
+                assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").contains("\r\nConnection: close\r\n")
+                        .doesNotContain("Keep-Alive").contains("POST /v1/chat?x=1 HTTP/1.1\nHost: 127.0.0.2\n")
+                        .doesNotContainIgnoringCase("proxy-connection").doesNotContain("keep-alive");
+            }
+        }
+    }
+
     @Test
     void allowListPatterns() throws Exception {
         try (var p = EgressProxy.start("t", tmp.resolve("p.sock"), List.of("api.example.com", "*.googleapis.com", "git.example.org:443"))) {

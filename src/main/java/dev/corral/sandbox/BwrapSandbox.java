@@ -81,7 +81,7 @@ final class BwrapSandbox implements Sandbox {
         deleteTree(run);
         Files.createDirectories(run.resolve("etc"));
         Files.createDirectories(run.resolve("fwd"));
-        Files.createDirectories(run.resolve("launch"));
+        Launcher.prepare(Files.createDirectories(run.resolve("launch")));
         if (!Files.isDirectory(spec.workspaceDir())) {
             throw new SandboxStartException("the workspace directory " + spec.workspaceDir() + " does not exist");
         }
@@ -152,7 +152,6 @@ final class BwrapSandbox implements Sandbox {
         }
         long t3 = System.nanoTime();
         launcher = new Launcher(run.resolve("launch"), bwrap.getOutputStream());
-        launcher.prepareWorker();
 
         var ready = new CompletableFuture<Void>();
         Thread.ofVirtual().name("sandbox-" + spec.id()).start(() -> watch(ready));

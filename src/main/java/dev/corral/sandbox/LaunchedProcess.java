@@ -32,12 +32,12 @@ final class LaunchedProcess extends Process {
      * @param ended told whether the worker may run another program (it outlived this one and was never signalled)
      */
     LaunchedProcess(Launcher launcher, int pid, OutputStream stdin, InputStream stdout, InputStream stderr, InputStream rc,
-                    java.util.function.Consumer<Boolean> ended) throws IOException {
+                    java.util.function.Consumer<Boolean> ended) {
         this.launcher = launcher;
         this.pid = pid;
-        this.stdin = SandboxIo.pumpTo(stdin);
-        this.stdout = new java.io.BufferedInputStream(SandboxIo.pumpFrom(stdout), 8192);
-        this.stderr = stderr == null ? InputStream.nullInputStream() : new java.io.BufferedInputStream(SandboxIo.pumpFrom(stderr), 8192);
+        this.stdin = SandboxIo.writable(stdin);
+        this.stdout = new java.io.BufferedInputStream(SandboxIo.readable(stdout), 8192);
+        this.stderr = stderr == null ? InputStream.nullInputStream() : new java.io.BufferedInputStream(SandboxIo.readable(stderr), 8192);
         SandboxIo.run(() -> {
             int code = KILLED;
             boolean workerAlive = false;

@@ -73,24 +73,33 @@ final class Launcher implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param dir  the host directory bound at {@link #INSIDE} in the sandbox
+     * Makes the FIFO of worker 1, which the init starts before anything else; call before the sandbox starts.
+     *
+     * @param dir the host directory bound at {@link #INSIDE} in the sandbox
+     */
+    static void prepare(Path dir) throws IOException {
+        Path first = Files.createDirectories(dir.resolve("1"));
+        try {
+            mkfifo(first.resolve("req").toString(), 0600);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot make a FIFO in " + first + ": errno " + e.getErrorCode());
+        }
+    }
+
+    /**
+     * @param dir  the host directory bound at {@link #INSIDE} in the sandbox, {@link #prepare prepared}
      * @param init the init's stdin
      */
     Launcher(Path dir, OutputStream init) {
         this.dir = dir;
         this.init = init;
+        this.workerIds.set(1);
+        this.spare = new Worker(1);
     }
 
     /** Whether this JVM can make FIFOs (through JNA). */
     static boolean available() {
         return NATIVE;
-    }
-
-    /** Asks for the first worker, so that it starts while the sandbox is still getting ready. */
-    void prepareWorker() throws IOException {
-        synchronized (idle) {
-            if (spare == null) spare = newWorker();
-        }
     }
 
     /** Starts {@code argv} in the sandbox with exactly {@code env}; blocks until its streams are connected. */
@@ -117,7 +126,9 @@ final class Launcher implements AutoCloseable {
             OutputStream in = start.open(fifos.get(1), true);
             InputStream out = start.open(fifos.get(2), false);
             InputStream err = mergeStderr ? null : start.open(fifos.get(3), false);
-            return new LaunchedProcess(this, w.pid, in, out, err, rc, alive -> returnWorker(w, alive));
+            var process = new LaunchedProcess(this, w.pid, in, out, err, rc, alive -> returnWorker(w, alive));
+            keepSpare();
+            return process;
         } catch (IOException | LastErrorException e) {
             start.release();
             throw new SandboxException("cannot start " + argv.get(0) + " in the sandbox: " + e.getMessage(), e);
@@ -190,11 +201,22 @@ final class Launcher implements AutoCloseable {
                     w = spare != null ? spare : newWorker();
                     spare = null;
                 }
-                if (idle.isEmpty() && spare == null) spare = newWorker();
             }
             if (w.connect(reused ? IDLE_RELISTEN_NANOS : ANSWER_TIMEOUT_NANOS)) return w;
             if (!reused) throw new IOException("the sandbox's launcher did not start a worker within " + TimeUnit.NANOSECONDS.toSeconds(ANSWER_TIMEOUT_NANOS) + " s");
             // a reused worker that does not listen has died (killed with its program): take another
+        }
+    }
+
+    /** Once a program runs, makes sure the next one finds a worker (asking for it now would slow this start). */
+    private void keepSpare() {
+        synchronized (idle) {
+            if (!idle.isEmpty() || spare != null || closed) return;
+            try {
+                spare = newWorker();
+            } catch (IOException e) {
+                // the next start asks again
+            }
         }
     }
 

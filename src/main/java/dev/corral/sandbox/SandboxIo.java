@@ -7,9 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.Pipe;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -19,9 +16,9 @@ import java.util.concurrent.Future;
 /**
  * Blocking I/O on the launcher's FIFOs, kept off virtual threads. A read, write or open of a FIFO blocks in the
  * kernel and pins a virtual thread's carrier without compensation (unlike the JDK's own process pipes), so a few
- * idle programs could stall every virtual thread of the daemon. Here platform threads (pooled, reused) do that
- * blocking and hand the bytes over through an anonymous {@link Pipe}, whose channels virtual threads wait on
- * without pinning.
+ * idle programs could stall every virtual thread of the daemon. When a virtual thread does such I/O, a pooled
+ * platform thread does the blocking call and the virtual thread waits for it without pinning; platform threads
+ * (such as an agent's reader) do it directly.
  */
 final class SandboxIo {
     private static final ExecutorService THREADS = Executors.newCachedThreadPool(r -> {
@@ -51,45 +48,70 @@ final class SandboxIo {
         }
     }
 
-    /** A stream of what {@code fifo} gives; closing it early closes the FIFO (the writer then gets SIGPIPE). */
-    static InputStream pumpFrom(InputStream fifo) throws IOException {
-        Pipe pipe = Pipe.open();
-        THREADS.execute(() -> {
-            try (fifo; var sink = pipe.sink()) {
-                byte[] b = new byte[64 * 1024];
-                int n;
-                while ((n = fifo.read(b)) >= 0) {
-                    ByteBuffer buf = ByteBuffer.wrap(b, 0, n);
-                    while (buf.hasRemaining()) sink.write(buf);
-                }
-            } catch (IOException ignored) {
-                // the program closed its end, or the reader closed ours
+    /**
+     * {@code fifo} as a stream any thread may read: a platform thread reads it directly; a virtual thread hands
+     * each read to a pooled platform thread and waits for it without pinning its carrier.
+     */
+    static InputStream readable(InputStream fifo) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                return Thread.currentThread().isVirtual() ? call(fifo::read) : fifo.read();
             }
-        });
-        return Channels.newInputStream(pipe.source());
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return Thread.currentThread().isVirtual() ? call(() -> fifo.read(b, off, len)) : fifo.read(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                fifo.close();
+            }
+        };
     }
 
-    /** A stream into {@code fifo}; closing it closes the FIFO (the reader sees the end of its input). */
-    static OutputStream pumpTo(OutputStream fifo) throws IOException {
-        Pipe pipe = Pipe.open();
-        THREADS.execute(() -> {
-            try (fifo; var source = pipe.source()) {
-                ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-                while (source.read(buf) >= 0) {
-                    fifo.write(buf.array(), 0, buf.position());
-                    fifo.flush();
-                    buf.clear();
-                }
-            } catch (IOException ignored) {
-                // the program stopped reading, or ended
-            } finally {
-                try {
-                    pipe.source().close();
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
+    /** {@code fifo} as a stream any thread may write, like {@link #readable}. */
+    static OutputStream writable(OutputStream fifo) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
             }
-        });
-        return Channels.newOutputStream(pipe.sink());
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (!Thread.currentThread().isVirtual()) {
+                    fifo.write(b, off, len);
+                    return;
+                }
+                call(() -> {
+                    fifo.write(b, off, len);
+                    return null;
+                });
+            }
+
+            @Override
+            public void close() throws IOException {
+                fifo.close();
+            }
+        };
+    }
+
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> T call(IoCall<T> io) throws IOException {
+        Future<T> f = THREADS.submit(io::call);
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io2) throw io2;
+            throw new IOException(e.getCause());
+        }
     }
 }

@@ -12,6 +12,7 @@ exec 2>&1
 unset PWD OLDPWD
 PATH=/usr/local/bin:/usr/bin:/bin
 L=/run/corral/launch
+WORKER='echo $$ >"$0/pid"; trap : TERM INT HUP QUIT USR1 USR2; cd /; while :; do command . "$0/req"; done'
 for r in "$@"; do
   socat "TCP-LISTEN:${r%%:*},bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:/run/corral/fwd/${r#*:}" &
 done
@@ -21,11 +22,12 @@ for r in "$@"; do
   n=0
   until grep -q "$hex" /proc/net/tcp; do n=$((n + 1)); [ $n -gt 2000 ] && exit 97; sleep 0.005; done
 done
-WORKER='echo $$ >"$0/pid"; trap : TERM INT HUP QUIT USR1 USR2; cd /; while :; do command . "$0/req"; done'
 echo corral-sandbox-ready
+# Worker 1 starts while the daemon finishes the start, so the first program need not wait long for it. setsid -f
+# forks it: started in the background by this shell, it would ignore SIGINT and SIGQUIT for good.
+setsid -f dash -c "$WORKER" "$L/1" </dev/null
 while read -r op a b; do
   case $op in
-    # setsid -f forks it: started in the background by this shell, it would ignore SIGINT and SIGQUIT for good.
     w) setsid -f dash -c "$WORKER" "$L/$a" </dev/null ;;
     k) kill -s "$b" -- "-$a" 2>/dev/null ;;
   esac

@@ -126,6 +126,7 @@ final class LaunchedProcess extends Process {
 
     /** Sends {@code signal} to the program's process group; false if it has already exited. */
     boolean signal(String signal) {
+        Launcher.checkSignal(signal);
         synchronized (exit) {
             if (exit.isDone()) return false;
             launcher.signal(pid, signal);

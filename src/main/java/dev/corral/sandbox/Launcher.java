@@ -147,13 +147,17 @@ final class Launcher implements AutoCloseable {
 
     /** Sends {@code signal} to the process group {@code pgid} (a worker and its program). */
     void signal(int pgid, String signal) {
-        if (!SIGNALS.contains(signal)) {
-            throw new IllegalArgumentException("unsupported signal " + signal + " (TERM, KILL, INT, HUP, QUIT, USR1, USR2)");
-        }
+        checkSignal(signal);
         try {
             tellInit("k " + pgid + " " + signal);
         } catch (IOException e) {
             throw new SandboxException("cannot send " + signal + ": the sandbox is not running", e);
+        }
+    }
+
+    static void checkSignal(String signal) {
+        if (!SIGNALS.contains(signal)) {
+            throw new IllegalArgumentException("unsupported signal " + signal + " (TERM, KILL, INT, HUP, QUIT, USR1, USR2)");
         }
     }
 

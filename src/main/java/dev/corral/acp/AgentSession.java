@@ -238,9 +238,9 @@ final class AgentSession {
         conn.close();
         try {
             if (!process.waitFor(launch.exitsOnStdinEof() ? 3 : 1, TimeUnit.SECONDS)) {
-                launch.sandbox().signal(process.toHandle(), "TERM");
+                launch.sandbox().signal(process, "TERM");
                 if (!process.waitFor(3, TimeUnit.SECONDS)) {
-                    launch.sandbox().signal(process.toHandle(), "KILL");
+                    launch.sandbox().signal(process, "KILL");
                     process.destroyForcibly();
                     process.waitFor(5, TimeUnit.SECONDS);
                 }

@@ -206,10 +206,9 @@ final class AgentTerminals {
     private void kill(Term t) {
         if (!t.process.isAlive()) return;
         t.killedBy = "SIGKILL";
-        // The launcher is nsenter; killing it would orphan the command inside, so signal the command (Sandbox.signal
-        // waits for it to be forked); the launcher then exits by itself.
+        // Signal the command's process group in the sandbox, so what it started goes too.
         try {
-            sandbox.signal(t.process.toHandle(), "KILL");
+            sandbox.signal(t.process, "KILL");
             if (t.process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

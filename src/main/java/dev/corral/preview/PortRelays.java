@@ -96,7 +96,7 @@ public final class PortRelays implements WorkspaceService.Listener {
             // Kill the old socat itself (not only its launcher), so it cannot unlink the new relay's socket on exit.
             if (old.sandbox() == sandbox && old.process().isAlive()) {
                 try {
-                    sandbox.signal(old.process().toHandle(), "KILL");
+                    sandbox.signal(old.process(), "KILL");
                 } catch (RuntimeException ignored) {
                     // already gone
                 }

@@ -23,14 +23,15 @@ import org.slf4j.LoggerFactory;
 /**
  * A sandbox made by bubblewrap: new user, pid, ipc, uts, cgroup, mount and (unless network mode is host) network
  * namespaces; host {@code /usr} read-only; a generated minimal {@code /etc}; private {@code /tmp}; the workspace and
- * home bound read-write; {@code --die-with-parent}. Its init prints a marker when ready and then sleeps; commands
- * join it with {@code nsenter} as the unprivileged sandbox user, after joining its cgroups.
+ * home bound read-write; {@code --die-with-parent}. Its init is the launcher ({@code launcher.sh}): it prints a
+ * marker when ready, then starts programs from inside for {@link #spawn} (see {@link Launcher}). Terminals, which
+ * need a PTY, join it with {@code nsenter} as the unprivileged sandbox user, after joining its cgroups.
  */
 final class BwrapSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(BwrapSandbox.class);
     private static final String READY = "corral-sandbox-ready";
     private static final int KEPT_LINES = 20;
-    private static final java.util.regex.Pattern CHILD_PID = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)");
+    private static final String LAUNCHER_SCRIPT = resource("launcher.sh");
 
     private final SandboxSpec spec;
     private final Path etc;
@@ -42,6 +43,7 @@ final class BwrapSandbox implements Sandbox {
     private final List<AutoCloseable> relays = new ArrayList<>();
 
     private volatile Process bwrap;
+    private volatile Launcher launcher;
     private volatile Cgroups.Group group;
     private volatile long initPid;
     private volatile boolean running;
@@ -79,6 +81,7 @@ final class BwrapSandbox implements Sandbox {
         deleteTree(run);
         Files.createDirectories(run.resolve("etc"));
         Files.createDirectories(run.resolve("fwd"));
+        Launcher.prepare(Files.createDirectories(run.resolve("launch")));
         if (!Files.isDirectory(spec.workspaceDir())) {
             throw new SandboxStartException("the workspace directory " + spec.workspaceDir() + " does not exist");
         }
@@ -110,11 +113,9 @@ final class BwrapSandbox implements Sandbox {
         long t1 = System.nanoTime();
         group = cgroups.create(spec.id(), spec.limits());
         long t2 = System.nanoTime();
-        Path info = run.resolve("info.json");
-
         List<String> cmd = new ArrayList<>(List.of("bwrap", "--unshare-user", "--uid", String.valueOf(SandboxSpec.UID),
                 "--gid", String.valueOf(SandboxSpec.UID), "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", spec.id()));
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv", "--hostname", spec.id()));
         if (privateNet) cmd.add("--unshare-net");
         cmd.addAll(List.of("--ro-bind", "/usr", "/usr"));
         for (String top : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
@@ -131,18 +132,26 @@ final class BwrapSandbox implements Sandbox {
         if (!privateNet) cmd.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
         cmd.addAll(List.of("--bind", spec.workspaceDir().toString(), SandboxSpec.WORKSPACE,
                 "--bind", spec.homeDir().toString(), SandboxSpec.HOME,
-                "--bind", run.resolve("fwd").toString(), "/run/corral/fwd"));
+                "--bind", run.resolve("fwd").toString(), "/run/corral/fwd",
+                "--bind", run.resolve("launch").toString(), Launcher.INSIDE));
         spec.readOnlyMounts().forEach((host, target) -> cmd.addAll(List.of("--ro-bind", host.toString(), target)));
-        cmd.addAll(List.of("--chdir", SandboxSpec.WORKSPACE, "--info-fd", "3", "--", "/bin/sh", "-c", initScript(inside)));
+        // The init is the launcher (launcher.sh): it starts the relays, says it is ready, then makes workers.
+        cmd.addAll(List.of("--chdir", SandboxSpec.WORKSPACE, "--", "/bin/dash", "-c", LAUNCHER_SCRIPT, "corral-init"));
+        inside.forEach((port, sock) -> cmd.add(port + ":" + sock));
 
-        // A shell joins the cgroups first, so bwrap and everything it starts are inside them.
-        String launcher = joinCgroups() + "exec " + Shell.join(cmd) + " 3>" + Shell.quote(info.toString());
-        var pb = new ProcessBuilder("/bin/sh", "-c", launcher).redirectErrorStream(true);
+        var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().clear();
-        pb.environment().putAll(baseEnv());
-        bwrap = Spawner.start(pb);
+        if (group.threadMoves().isEmpty()) {
+            // cgroup v2 (or none): a shell joins the cgroups first, so bwrap and everything it starts are inside them.
+            pb.command("/bin/sh", "-c", joinCgroups() + "exec \"$@\"", "sh");
+            pb.command().addAll(cmd);
+            bwrap = Spawner.start(pb);
+        } else {
+            // cgroup v1: membership is per thread; the spawner thread joins, forks bwrap, and leaves again.
+            bwrap = Spawner.start(pb, group.threadMoves());
+        }
         long t3 = System.nanoTime();
-        bwrap.getOutputStream().close();
+        launcher = new Launcher(run.resolve("launch"), bwrap.getOutputStream());
 
         var ready = new CompletableFuture<Void>();
         Thread.ofVirtual().name("sandbox-" + spec.id()).start(() -> watch(ready));
@@ -156,9 +165,8 @@ final class BwrapSandbox implements Sandbox {
             Thread.currentThread().interrupt();
             throw new SandboxStartException("interrupted while starting sandbox " + spec.id());
         }
-        var m = CHILD_PID.matcher(Files.readString(info));
-        initPid = m.find() ? Long.parseLong(m.group(1)) : -1;
-        if (initPid <= 0) throw new SandboxStartException("bwrap reported no child pid" + tail());
+        initPid = sandboxInit(bwrap.pid());
+        if (initPid <= 0) throw new SandboxStartException("bwrap started no sandbox" + tail());
         running = true;
         long t4 = System.nanoTime();
         log.debug("sandbox {} ready in {} ms (files {} ms, cgroups {} ms, spawn {} ms, until ready {} ms)", spec.id(),
@@ -197,17 +205,10 @@ final class BwrapSandbox implements Sandbox {
         ended.complete(endReason);
     }
 
-    private String initScript(Map<Integer, String> relaysInside) {
-        var s = new StringBuilder();
-        relaysInside.forEach((port, sock) -> s.append("socat TCP-LISTEN:").append(port)
-                .append(",bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/corral/fwd/").append(sock).append(" & "));
-        for (int port : relaysInside.keySet()) {
-            // Wait until the relay listens (state 0A in /proc/net/tcp), so "ready" means reachable.
-            String hex = String.format(":%04X 00000000:0000 0A", port);
-            s.append("n=0; until grep -q '").append(hex).append("' /proc/net/tcp; do n=$((n+1)); [ $n -gt 2000 ] && exit 97; sleep 0.005; done; ");
-        }
-        s.append("echo ").append(READY).append("; exec sleep infinity");
-        return s.toString();
+    /** bwrap's child: the pid 1 of the sandbox's pid namespace, as the host sees it. */
+    private static long sandboxInit(long bwrapPid) throws IOException {
+        String children = Files.readString(Path.of("/proc/" + bwrapPid + "/task/" + bwrapPid + "/children")).trim();
+        return children.isEmpty() ? -1 : Long.parseLong(children.split(" ")[0]);
     }
 
     private String joinCgroups() {
@@ -257,6 +258,22 @@ final class BwrapSandbox implements Sandbox {
         return new HostCommand(argv, env);
     }
 
+    /** Starts {@code command} through the sandbox's launcher: no new host process, see {@link Launcher}. */
+    @Override
+    public Process spawn(SandboxCommand command, boolean mergeStderr) {
+        Launcher l = launcher;
+        if (!running || l == null) throw new IllegalStateException("sandbox " + spec.id() + " is not running");
+        var env = baseEnv();
+        env.putAll(command.env());
+        return l.start(command.argv(), command.cwd() == null ? SandboxSpec.WORKSPACE : command.cwd(), env, mergeStderr);
+    }
+
+    @Override
+    public boolean signal(Process process, String signal) {
+        if (process instanceof LaunchedProcess launched) return launched.signal(signal);
+        return signal(process.toHandle(), signal);
+    }
+
     @Override
     public boolean signal(ProcessHandle launcher, String signal) {
         // The launcher is nsenter on the host; the sandboxed program is its only child. Right after a start the
@@ -293,6 +310,8 @@ final class BwrapSandbox implements Sandbox {
         synchronized (lock) {
             if (endReason == null && bwrap != null) endReason = "stopped";
             running = false;
+            Launcher l = launcher;
+            if (l != null) l.close();
             Process p = bwrap;
             if (p != null) {
                 p.destroyForcibly();
@@ -346,6 +365,15 @@ final class BwrapSandbox implements Sandbox {
             return Optional.empty();
         } catch (java.util.concurrent.ExecutionException e) {
             return Optional.of(String.valueOf(e.getCause()));
+        }
+    }
+
+    private static String resource(String name) {
+        try (var in = BwrapSandbox.class.getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing resource " + name);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

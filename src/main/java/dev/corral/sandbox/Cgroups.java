@@ -184,6 +184,18 @@ public final class Cgroups {
             return dirs.values().stream().map(d -> d.resolve("cgroup.procs")).toList();
         }
 
+        /**
+         * cgroup v1 only: for each hierarchy, the {@code tasks} file a <em>thread</em> writes its id into to join
+         * this group (what it then forks starts inside), mapped to the {@code tasks} file of the daemon's own group
+         * to return to; empty under v2, where membership is per process.
+         */
+        public Map<Path, Path> threadMoves() {
+            if (!"v1".equals(mode)) return Map.of();
+            var moves = new LinkedHashMap<Path, Path>();
+            for (Path d : dirs.values()) moves.put(d.resolve("tasks"), d.getParent().getParent().resolve("tasks"));
+            return moves;
+        }
+
         public Limits applied() { return applied; }
 
         public List<String> warnings() { return List.copyOf(warnings); }

@@ -50,6 +50,14 @@ public interface Sandbox extends AutoCloseable {
 
     /**
      * Sends a signal ({@code TERM}, {@code KILL}, {@code INT}, {@code HUP}, {@code QUIT}, {@code USR1}, {@code USR2})
+     * to a program started by {@link #spawn} (to its process group).
+     *
+     * @return false if that program has already exited
+     */
+    boolean signal(Process process, String signal);
+
+    /**
+     * Sends a signal ({@code TERM}, {@code KILL}, {@code INT}, {@code HUP}, {@code QUIT}, {@code USR1}, {@code USR2})
      * to the sandboxed program behind a launcher process started from {@link #prepare}.
      *
      * @return false if that program has already exited

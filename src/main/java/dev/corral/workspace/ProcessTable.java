@@ -112,7 +112,7 @@ final class ProcessTable {
         Entry e = entry(pid);
         if (e.exitCode != null) return false;
         try {
-            return sandbox.signal(e.process.toHandle(), signal);
+            return sandbox.signal(e.process, signal);
         } catch (IllegalArgumentException ex) {
             throw CorralException.badRequest("invalid_signal", ex.getMessage());
         }

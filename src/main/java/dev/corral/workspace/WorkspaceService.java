@@ -450,15 +450,17 @@ public final class WorkspaceService implements AutoCloseable {
         try {
             if (!p.waitFor(timeout, TimeUnit.MILLISECONDS)) {
                 timedOut = true;
-                p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
+                sandbox.signal(p, "KILL"); // its process group
                 p.waitFor();
+                // Something it started in another process group may still hold the output open: do not wait for it.
+                tOut.join(Duration.ofSeconds(2));
+                tErr.join(Duration.ofSeconds(2));
+            } else {
+                tOut.join();
+                tErr.join();
             }
-            tOut.join();
-            tErr.join();
         } catch (InterruptedException e) {
-            p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
+            sandbox.signal(p, "KILL");
             Thread.currentThread().interrupt();
             throw new CorralException(CorralException.Kind.UNAVAILABLE, "interrupted", "interrupted");
         }

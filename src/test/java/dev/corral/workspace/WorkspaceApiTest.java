@@ -171,7 +171,7 @@ class WorkspaceApiTest implements DaemonLogOnFailure.HasDaemon {
         assertThat(slow.json().path("timedOut").asBoolean()).isTrue();
         assertThat(slow.json().path("durationMs").asLong()).isLessThan(10_000);
         // The killed command left nothing behind in the sandbox.
-        assertThat(api.sh(id, "ps -eo comm | grep -c sleep || true").path("stdout").asText().trim()).isEqualTo("1");
+        assertThat(api.sh(id, "ps -eo comm | grep -c sleep || true").path("stdout").asText().trim()).isEqualTo("0");
     }
 
     @Test

@@ -46,6 +46,12 @@ public final class EventLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
     private static final Append STOP = new Append(null, null, null, null);
 
+    /**
+     * Rows per JDBC batch. The driver clears its whole parameter array, which only grows, after every batch: one
+     * batch of a few thousand rows would make every later commit pay for clearing tens of thousands of slots.
+     */
+    private static final int ROWS_PER_JDBC_BATCH = 64;
+
     private static final int LINGER_THRESHOLD = 16;
     private static final long LINGER_NANOS = 200_000;
 
@@ -306,9 +312,14 @@ public final class EventLog implements AutoCloseable {
                 insert.setString(5, a.data());
                 insert.addBatch();
                 events.add(new Event(a.sessionId(), seq, instant, a.type(), a.data()));
+                if (events.size() % ROWS_PER_JDBC_BATCH == 0) {
+                    insert.executeBatch();
+                }
             }
             long t0 = System.nanoTime();
-            insert.executeBatch();
+            if (events.size() % ROWS_PER_JDBC_BATCH != 0) {
+                insert.executeBatch();
+            }
             writer.commit();
             commitNanos += System.nanoTime() - t0;
             commits++;

@@ -135,13 +135,8 @@ final class LiveSubscription implements Subscription {
                 if (fellBehind) {
                     catchUp();
                 }
-                for (Event e : batch) {
-                    if (e.seq() > lastDelivered + 1) {
-                        catchUp();
-                    }
-                    if (e.seq() == lastDelivered + 1 && !deliver(e)) {
-                        return;
-                    }
+                if (!deliverLive(batch)) {
+                    return;
                 }
             }
         } catch (InterruptedException e) {
@@ -160,14 +155,48 @@ final class LiveSubscription implements Subscription {
         }
     }
 
+    /**
+     * Delivers what the writer queued, in runs of consecutive seqs: events already delivered (from the database)
+     * are skipped, and a hole in front of one (the queue overflowed and was emptied) is filled from the database.
+     */
+    private boolean deliverLive(List<Event> batch) {
+        int n = batch.size();
+        int i = 0;
+        while (i < n) {
+            while (i < n && batch.get(i).seq() <= lastDelivered) {
+                i++;
+            }
+            if (i == n) {
+                break;
+            }
+            if (batch.get(i).seq() > lastDelivered + 1) {
+                catchUp();
+                if (!isOpen()) {
+                    return false;
+                }
+                if (batch.get(i).seq() > lastDelivered + 1) {
+                    i++; // not in the database either: cannot happen for a committed event
+                }
+                continue;
+            }
+            int j = i + 1;
+            while (j < n && batch.get(j).seq() == batch.get(j - 1).seq() + 1) {
+                j++;
+            }
+            if (!deliver(batch.subList(i, j))) {
+                return false;
+            }
+            i = j;
+        }
+        return true;
+    }
+
     /** Delivers everything committed after the last delivered seq. */
     private void catchUp() {
         while (isOpen()) {
             List<Event> page = reader.read(lastDelivered, PAGE);
-            for (Event e : page) {
-                if (!deliver(e)) {
-                    return;
-                }
+            if (!page.isEmpty() && !deliver(page)) {
+                return;
             }
             if (page.size() < PAGE) {
                 return;
@@ -175,12 +204,13 @@ final class LiveSubscription implements Subscription {
         }
     }
 
-    private boolean deliver(Event e) {
+    /** Hands consecutive events, the first one right after the last delivered, to the listener. */
+    private boolean deliver(List<Event> events) {
         if (!isOpen()) {
             return false;
         }
-        listener.onEvent(e);
-        lastDelivered = e.seq();
+        listener.onEvents(events);
+        lastDelivered = events.get(events.size() - 1).seq();
         return true;
     }
 }

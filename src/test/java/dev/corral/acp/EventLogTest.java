@@ -179,6 +179,43 @@ class EventLogTest {
     }
 
     @Test
+    void batchesHandedToTheListenerAreConsecutiveRunsEvenWhenItsQueueOverflows() throws Exception {
+        log.close();
+        log = new EventLog(db, new EventLog.Options(4096, 65_536, 32));
+        var batches = Collections.synchronizedList(new ArrayList<List<Long>>());
+        var c = new Collector() {
+            @Override
+            public void onEvents(List<Event> events) {
+                batches.add(events.stream().map(Event::seq).toList());
+                if (batches.size() % 3 == 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // falls behind now and then
+                }
+                super.onEvents(events);
+            }
+        };
+        for (int i = 0; i < 100; i++) {
+            log.appendAsync("s", EventType.SESSION_UPDATE, "{\"before\":" + i + "}");
+        }
+        Subscription sub = log.subscribe("s", 0, c);
+        int total = 20_000;
+        for (int i = 0; i < total; i++) {
+            var f = log.appendAsync("s", EventType.SESSION_UPDATE, "{\"i\":" + i + "}");
+            if (i % 500 == 0) f.join();
+        }
+        long last = log.append("s", EventType.TURN_END, "{}").seq();
+
+        await().atMost(WAIT).until(() -> c.events.size() >= last);
+        assertThat(c.seqs()).isEqualTo(range(0, last));
+        assertThat(batches).allSatisfy(b -> {
+            assertThat(b).isNotEmpty();
+            assertThat(b).isEqualTo(range(b.get(0) - 1, b.get(b.size() - 1)));
+        });
+        assertThat(batches.size()).as("events come in batches").isLessThan((int) last);
+        assertThat(((LiveSubscription) sub).overflows()).isPositive();
+        assertThat(sub.lastDeliveredSeq()).isEqualTo(last);
+    }
+
+    @Test
     void slowSubscriberStallsNeitherAppendsNorOtherSubscribers() throws Exception {
         log.close();
         log = new EventLog(db, new EventLog.Options(4096, 65_536, 16));

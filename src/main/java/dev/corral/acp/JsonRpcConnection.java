@@ -187,6 +187,11 @@ public final class JsonRpcConnection implements AutoCloseable {
     }
 
     private void parse(long number, String text) {
+        JsonRpcMessage.Notification note = RawJson.notification(text);
+        if (note != null) {
+            enqueue(new Numbered(number, note));
+            return;
+        }
         JsonNode node;
         try {
             node = JSON.readTree(text);

@@ -38,9 +38,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class EventLog implements AutoCloseable {
 
-    /** Tuning knobs; {@link #DEFAULTS} suit a daemon. */
+    /**
+     * Tuning knobs; {@link #DEFAULTS} suit a daemon.
+     *
+     * @param maxBatch most appends in one commit
+     * @param maxQueued appends waiting for the writer before {@link #appendAsync} blocks
+     * @param subscriberQueue committed events a subscriber may have waiting before it falls back to reading the
+     *     database; several commits' worth, so that a viewer keeping up with a flood overall never needs to
+     */
     public record Options(int maxBatch, int maxQueued, int subscriberQueue) {
-        public static final Options DEFAULTS = new Options(4096, 65_536, 4096);
+        public static final Options DEFAULTS = new Options(4096, 65_536, 16_384);
     }
 
     private static final Logger log = LoggerFactory.getLogger(EventLog.class);
@@ -66,6 +73,7 @@ public final class EventLog implements AutoCloseable {
     private final PreparedStatement insert;
     private final PreparedStatement maxSeq;
     private final Thread writerThread;
+    private final WalCheckpointer checkpointer;
     private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
     private volatile boolean closed;
     private volatile long commits;
@@ -87,6 +95,7 @@ public final class EventLog implements AutoCloseable {
                 st.execute("PRAGMA journal_mode=WAL");
                 st.execute("PRAGMA synchronous=NORMAL");
                 st.execute("PRAGMA busy_timeout=10000");
+                st.execute("PRAGMA wal_autocheckpoint=0"); // the checkpointer's thread does it, see WalCheckpointer
             }
             writer.setAutoCommit(false);
             insert = writer.prepareStatement("INSERT INTO events (session_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)");
@@ -94,6 +103,7 @@ public final class EventLog implements AutoCloseable {
         } catch (SQLException e) {
             throw new EventLogException("cannot open the event log: " + e.getMessage(), e);
         }
+        checkpointer = new WalCheckpointer(dataSource);
         writerThread = Thread.ofPlatform().name("event-log-writer").daemon().start(this::runWriter);
     }
 
@@ -152,22 +162,67 @@ public final class EventLog implements AutoCloseable {
      * @throws EventLogException if the database failed
      */
     public List<Event> read(String sessionId, long afterSeq, int limit) {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT seq, at, type, data FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
-            ps.setString(1, sessionId);
-            ps.setLong(2, afterSeq);
-            ps.setInt(3, limit);
-            var events = new ArrayList<Event>(Math.min(limit, 1024));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    events.add(new Event(sessionId, rs.getLong(1), Instant.parse(rs.getString(2)),
-                            EventType.fromWireName(rs.getString(3)), rs.getString(4)));
+        try (var reader = new PageReader(sessionId)) {
+            return reader.read(afterSeq, limit);
+        }
+    }
+
+    /**
+     * Reads pages of one session's events on one connection, opened at the first read and kept until
+     * {@link #close()}: a subscriber catching up reads many pages in a row.
+     */
+    private final class PageReader implements LiveSubscription.Reader, AutoCloseable {
+        private final String sessionId;
+        private Connection connection;
+        private PreparedStatement select;
+
+        PageReader(String sessionId) {
+            this.sessionId = sessionId;
+        }
+
+        @Override
+        public List<Event> read(long afterSeq, int limit) {
+            try {
+                if (connection == null) {
+                    connection = dataSource.getConnection();
+                    select = connection.prepareStatement(
+                            "SELECT seq, at, type, data FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?");
                 }
+                select.setString(1, sessionId);
+                select.setLong(2, afterSeq);
+                select.setInt(3, limit);
+                var events = new ArrayList<Event>(Math.min(limit, 1024));
+                String atText = null;
+                Instant at = null;
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        String t = rs.getString(2);
+                        if (!t.equals(atText)) { // the events of one commit share their time
+                            atText = t;
+                            at = Instant.parse(t);
+                        }
+                        events.add(new Event(sessionId, rs.getLong(1), at, EventType.fromWireName(rs.getString(3)),
+                                rs.getString(4)));
+                    }
+                }
+                return events;
+            } catch (SQLException e) {
+                close();
+                throw new EventLogException("cannot read events of session " + sessionId + ": " + e.getMessage(), e);
             }
-            return events;
-        } catch (SQLException e) {
-            throw new EventLogException("cannot read events of session " + sessionId + ": " + e.getMessage(), e);
+        }
+
+        @Override
+        public void close() {
+            if (connection != null) {
+                try {
+                    connection.close();
+                } catch (SQLException e) {
+                    log.debug("closing a read connection failed", e);
+                }
+                connection = null;
+                select = null;
+            }
         }
     }
 
@@ -193,8 +248,8 @@ public final class EventLog implements AutoCloseable {
      */
     public Subscription subscribe(String sessionId, long afterSeq, EventListener listener) {
         Objects.requireNonNull(listener, "listener");
-        var sub = new LiveSubscription(sessionId, afterSeq, listener,
-                (after, limit) -> read(sessionId, after, limit), options.subscriberQueue(), this::unsubscribe);
+        var sub = new LiveSubscription(sessionId, afterSeq, listener, new PageReader(sessionId),
+                options.subscriberQueue(), this::unsubscribe);
         // Registered before the replay starts, so every event is in the replay, in the queue, or both.
         subscribers.computeIfAbsent(sessionId, k -> new CopyOnWriteArrayList<>()).add(sub);
         if (closed) {
@@ -233,6 +288,7 @@ public final class EventLog implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         subscribers.values().forEach(list -> list.forEach(LiveSubscription::close));
+        checkpointer.close();
         try {
             writer.close();
         } catch (SQLException e) {
@@ -324,20 +380,38 @@ public final class EventLog implements AutoCloseable {
             commitNanos += System.nanoTime() - t0;
             commits++;
             committedEvents += batch.size();
+            long bytes = 0;
+            for (Append a : batch) {
+                bytes += a.data().length() + 64;
+            }
+            checkpointer.committed(bytes);
         } catch (SQLException | RuntimeException e) {
             rollback(batch);
             var failure = new EventLogException("cannot store events: " + e.getMessage(), e);
             batch.forEach(a -> a.done().completeExceptionally(failure));
             return;
         }
-        for (Event e : events) {
-            var subs = subscribers.get(e.sessionId());
+        // Subscribers get each session's run of events in one offer (one lock, one wake-up).
+        for (int i = 0, j; i < events.size(); i = j) {
+            String sessionId = events.get(i).sessionId();
+            for (j = i + 1; j < events.size() && events.get(j).sessionId().equals(sessionId); j++) {
+                // the run of this session
+            }
+            var subs = subscribers.get(sessionId);
             if (subs != null) {
-                subs.forEach(s -> s.offer(e));
+                List<Event> run = events.subList(i, j);
+                subs.forEach(s -> s.offer(run));
             }
         }
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).done().complete(events.get(i));
+        }
+        if (checkpointer.mustCheckpointInline()) {
+            try {
+                checkpointer.checkpointInline(writer);
+            } catch (SQLException e) {
+                log.warn("event log checkpoint failed: {}", e.getMessage());
+            }
         }
     }
 

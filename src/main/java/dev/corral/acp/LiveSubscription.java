@@ -21,6 +21,9 @@ final class LiveSubscription implements Subscription {
     /** Reads committed events after a seq, in order, at most limit of them. */
     interface Reader {
         List<Event> read(long afterSeq, int limit);
+
+        /** Called after each catch-up: the reader may let go of its connection until the next one. */
+        default void close() {}
     }
 
     private static final Logger log = LoggerFactory.getLogger(LiveSubscription.class);
@@ -58,19 +61,22 @@ final class LiveSubscription implements Subscription {
         Thread.ofVirtual().name("events-" + sessionId).start(this::run);
     }
 
-    /** Called by the writer after commit, in seq order. Never blocks for more than a short lock. */
-    void offer(Event event) {
+    /**
+     * Called by the writer after commit with consecutive events of this session, in seq order. Never blocks for more
+     * than a short lock. If they do not fit, the queue is emptied and the subscriber reads the database instead.
+     */
+    void offer(List<Event> events) {
         lock.lock();
         try {
             if (closed || overflowed) {
                 return; // after an overflow the database is the source until the subscriber catches up
             }
-            if (queue.size() >= capacity) {
+            if (queue.size() + events.size() > capacity) {
                 overflowed = true;
                 overflows++;
                 queue.clear();
             } else {
-                queue.add(event);
+                queue.addAll(events);
             }
             changed.signal();
         } finally {
@@ -193,14 +199,18 @@ final class LiveSubscription implements Subscription {
 
     /** Delivers everything committed after the last delivered seq. */
     private void catchUp() {
-        while (isOpen()) {
-            List<Event> page = reader.read(lastDelivered, PAGE);
-            if (!page.isEmpty() && !deliver(page)) {
-                return;
+        try {
+            while (isOpen()) {
+                List<Event> page = reader.read(lastDelivered, PAGE);
+                if (!page.isEmpty() && !deliver(page)) {
+                    return;
+                }
+                if (page.size() < PAGE) {
+                    return;
+                }
             }
-            if (page.size() < PAGE) {
-                return;
-            }
+        } finally {
+            reader.close();
         }
     }
 

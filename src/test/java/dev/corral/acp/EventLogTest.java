@@ -255,6 +255,21 @@ class EventLogTest {
     }
 
     @Test
+    void theWalIsCopiedIntoTheDatabaseOffTheWriterThread() throws Exception {
+        Path file = dir.resolve("corral.db");
+        long before = java.nio.file.Files.size(file);
+        String data = "{\"pad\":\"" + "x".repeat(1000) + "\"}";
+        for (int i = 0; i < 3 * WalCheckpointer.COMMITS_PER_CHECKPOINT; i++) {
+            log.append("s", EventType.SESSION_UPDATE, data); // one commit each
+        }
+
+        // The writer's connection never checkpoints (wal_autocheckpoint=0): only the checkpointer's thread can
+        // have moved the pages into the database file.
+        await().atMost(WAIT).until(() -> java.nio.file.Files.size(file) > before + 500 * 1000);
+        assertThat(log.read("s", 0, Integer.MAX_VALUE)).hasSize(3 * WalCheckpointer.COMMITS_PER_CHECKPOINT);
+    }
+
+    @Test
     void closingASubscriptionStopsDeliveryAndReportsTheEnd() {
         var c = new Collector();
         Subscription sub = log.subscribe("s", 0, c);

@@ -20,6 +20,9 @@ final class LineReader {
         void line(long lineNumber, String text, boolean hadInvalidUtf8);
 
         void oversized(long lineNumber, long bytes);
+
+        /** The lines of one read of the stream were delivered; the next read may block. */
+        default void endOfRead() {}
     }
 
     private final InputStream in;
@@ -51,6 +54,7 @@ final class LineReader {
                 }
             }
             append(chunk, start, n - start);
+            sink.endOfRead();
         }
         if (skipping >= 0 || current.size() > 0) {
             endLine(sink);

@@ -120,6 +120,37 @@ public final class SessionBench {
         }
     }
 
+    /** CPU time (clock ticks) of each thread of a process by thread name, from /proc: threads of one name summed. */
+    private static Map<String, Long> threadTicks(long pid) {
+        var ticks = new java.util.TreeMap<String, Long>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[-#]?\\d+$", "");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+                } catch (Exception gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (Exception e) {
+            return Map.of();
+        }
+        return ticks;
+    }
+
+    /** With -Dbench.threads=true: which of the daemon's threads used the CPU during a flood, in ms. */
+    private static void printThreads(Map<String, Long> before, Map<String, Long> after, int events) {
+        var lines = new ArrayList<String>();
+        after.forEach((name, t) -> {
+            long ms = (t - before.getOrDefault(name, 0L)) * 10; // USER_HZ is 100 on Linux
+            if (ms > 0) lines.add(String.format("%6d ms %s", ms, name));
+        });
+        lines.sort(java.util.Comparator.reverseOrder());
+        System.out.println("  daemon threads during the flood of " + events + ": " + String.join(" |", lines));
+    }
+
     private static double cpuMicros(long pid) {
         return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(d -> d.toNanos() / 1e3).orElse(Double.NaN);
     }
@@ -199,12 +230,15 @@ public final class SessionBench {
         WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
                 .buildAsync(URI.create("ws://127.0.0.1:" + daemon.port() + "/api/v1/sessions/" + sid + "/ws?after=" + after
                         + "&token=" + daemon.token()), listener).get(10, TimeUnit.SECONDS);
+        boolean threads = Boolean.getBoolean("bench.threads") && count > 10_000;
+        Map<String, Long> ticks0 = threads ? threadTicks(daemon.pid()) : Map.of();
         double cpu0 = cpuMicros(daemon.pid());
         long start = System.nanoTime();
         var r = api.post("/api/v1/sessions/" + sid + "/prompt", Api.json("text", "go"));
         if (r.status() != 202) throw new IllegalStateException("prompt failed: " + r);
         long end = done.get(300, TimeUnit.SECONDS);
         double cpu = cpuMicros(daemon.pid()) - cpu0;
+        if (threads) printThreads(ticks0, threadTicks(daemon.pid()), count);
         socket.abort();
         api.delete("/api/v1/sessions/" + sid);
         return new Result(count / ((end - start) / 1e9), new ArrayList<>(latencies), order[0] && seen.get() == count,

@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -61,6 +62,10 @@ public final class EventLog implements AutoCloseable {
 
     private static final int LINGER_THRESHOLD = 16;
     private static final long LINGER_NANOS = 200_000;
+    /** See the burst rule in {@link #writeLoop}. */
+    private static final int BURST_MIN = 2;
+    private static final int BURST_BATCH = 64;
+    private static final long BURST_LINGER_NANOS = 100_000;
 
     private record Append(String sessionId, EventType type, String data, CompletableFuture<Event> done) {}
 
@@ -335,6 +340,13 @@ public final class EventLog implements AutoCloseable {
                         batch.add(next);
                         queue.drainTo(batch, options.maxBatch() - batch.size());
                     }
+                } else if (batch.size() >= BURST_MIN && batch.size() < BURST_BATCH) {
+                    // Several waiting means a burst (an agent flooding updates) that the writer is keeping up with
+                    // in small commits, each costing about what a large one does. Sleeping a little (not waiting on
+                    // the queue, which would wake the writer for every event) lets the burst fill one commit.
+                    // Events that come one at a time never wait.
+                    LockSupport.parkNanos(BURST_LINGER_NANOS);
+                    queue.drainTo(batch, options.maxBatch() - batch.size());
                 }
             } catch (InterruptedException e) {
                 if (batch.isEmpty()) {

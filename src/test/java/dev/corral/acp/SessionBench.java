@@ -151,6 +151,13 @@ public final class SessionBench {
         System.out.println("  daemon threads during the flood of " + events + ": " + String.join(" |", lines));
     }
 
+    private static double metric(Api api, String name) {
+        for (String line : api.get("/metrics").text().split("\n")) {
+            if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1).trim());
+        }
+        return Double.NaN;
+    }
+
     private static double cpuMicros(long pid) {
         return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(d -> d.toNanos() / 1e3).orElse(Double.NaN);
     }
@@ -232,13 +239,19 @@ public final class SessionBench {
                         + "&token=" + daemon.token()), listener).get(10, TimeUnit.SECONDS);
         boolean threads = Boolean.getBoolean("bench.threads") && count > 10_000;
         Map<String, Long> ticks0 = threads ? threadTicks(daemon.pid()) : Map.of();
+        double events0 = threads ? metric(api, "corral_events_total") : 0;
+        double commits0 = threads ? metric(api, "corral_event_commits_total") : 0;
         double cpu0 = cpuMicros(daemon.pid());
         long start = System.nanoTime();
         var r = api.post("/api/v1/sessions/" + sid + "/prompt", Api.json("text", "go"));
         if (r.status() != 202) throw new IllegalStateException("prompt failed: " + r);
         long end = done.get(300, TimeUnit.SECONDS);
         double cpu = cpuMicros(daemon.pid()) - cpu0;
-        if (threads) printThreads(ticks0, threadTicks(daemon.pid()), count);
+        if (threads) {
+            printThreads(ticks0, threadTicks(daemon.pid()), count);
+            System.out.printf("  events per commit: %.1f%n", (metric(api, "corral_events_total") - events0)
+                    / (metric(api, "corral_event_commits_total") - commits0));
+        }
         socket.abort();
         api.delete("/api/v1/sessions/" + sid);
         return new Result(count / ((end - start) / 1e9), new ArrayList<>(latencies), order[0] && seen.get() == count,

@@ -20,6 +20,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,10 +35,13 @@ import org.slf4j.LoggerFactory;
  * agent's request or notification, one without is an answer to us.
  *
  * <p><b>Threads.</b> A platform thread reads and parses stdout. A virtual one, the dispatcher, handles every
- * inbound message strictly in arrival order: notifications go to the {@link NotificationListener}, requests to the
- * {@link RequestHandler} registered for their method (others are answered with -32601), and answers complete
- * their {@link RpcCall}. The queue between the two is bounded, so a slow dispatcher slows the reader and,
- * through the pipe, the agent: nothing is dropped. Writes from any thread are serialised, one line per message.
+ * inbound message strictly in arrival order, one at a time: notifications go to the {@link NotificationListener},
+ * requests to the {@link RequestHandler} registered for their method (others are answered with -32601), and
+ * answers complete their {@link RpcCall}. The queue between the two is bounded, so a slow dispatcher slows the
+ * reader and, through the pipe, the agent: nothing is dropped. When the dispatcher has nothing left to do, the
+ * reader hands notifications to the listener itself (a flood of {@code session/update}s then costs no thread
+ * hand-off per read); the order and the one-at-a-time rule stay the same. Writes from any thread are serialised,
+ * one line per message.
  *
  * <p><b>Bad input.</b> Lines that are not JSON-RPC, longer than the cap (default 16 MiB) or not UTF-8 are
  * reported to the {@link ConnectionListener} and reading goes on. End of stdout or a failed write ends the
@@ -70,6 +74,8 @@ public final class JsonRpcConnection implements AutoCloseable {
     private final Semaphore room;
     private final int dispatchQueueSize;
     private final List<Numbered> parsed = new ArrayList<>(); // reader thread only
+    /** Messages handed to the dispatcher and not yet dispatched; only the reader adds, only the dispatcher takes. */
+    private final AtomicInteger outstanding = new AtomicInteger();
     private final Map<Long, RpcCall> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -244,13 +250,24 @@ public final class JsonRpcConnection implements AutoCloseable {
      */
     private void flushParsed() {
         int n = parsed.size();
-        if (n == 0) {
+        int inline = 0;
+        // Nothing left for the dispatcher (only this thread adds to outstanding): notifications at the front go
+        // to the listener from here, one thread hand-off less for each; the order stays the arrival order.
+        if (outstanding.get() == 0) {
+            while (inline < n && parsed.get(inline).message() instanceof JsonRpcMessage.Notification) {
+                dispatch(parsed.get(inline++));
+            }
+        }
+        int rest = n - inline;
+        if (rest == 0) {
+            parsed.clear();
             return;
         }
-        Object item = n == 1 ? parsed.get(0) : List.copyOf(parsed);
+        Object item = rest == 1 ? parsed.get(inline) : List.copyOf(parsed.subList(inline, n));
         parsed.clear();
+        outstanding.addAndGet(rest);
         try {
-            room.acquire(Math.min(n, dispatchQueueSize));
+            room.acquire(Math.min(rest, dispatchQueueSize));
             inbound.put(item);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -283,11 +300,13 @@ public final class JsonRpcConnection implements AutoCloseable {
                     case Numbered n -> {
                         room.release();
                         dispatch(n);
+                        outstanding.decrementAndGet();
                     }
                     case List<?> batch -> {
                         room.release(Math.min(batch.size(), dispatchQueueSize));
                         for (Object n : batch) {
                             dispatch((Numbered) n);
+                            outstanding.decrementAndGet();
                         }
                     }
                     default -> throw new IllegalStateException("unexpected " + item);

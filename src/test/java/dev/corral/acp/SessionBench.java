@@ -3,6 +3,7 @@ package dev.corral.acp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.testing.Api;
+import dev.corral.testing.BlockingWebSocket;
 import dev.corral.testing.TestDaemon;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -198,45 +199,82 @@ public final class SessionBench {
         return new Result(seen / seconds, latencies, inOrder && seen == count);
     }
 
-    /** The same agent inside a workspace sandbox, its updates read from the session WebSocket. */
+    /** Counts the session_update events a viewer receives, checks their order, and takes their latencies. */
+    private static final class Tally {
+        final int count;
+        final List<Double> latencies;
+        final CompletableFuture<Long> done = new CompletableFuture<>();
+        long seen;
+        boolean inOrder = true;
+
+        Tally(int count) {
+            this.count = count;
+            this.latencies = new ArrayList<>(count);
+        }
+
+        /** One frame, received at {@code nowMicros}; true once all updates arrived. */
+        boolean frame(String text, long nowMicros) throws Exception {
+            JsonNode e = JSON.readTree(text);
+            if ("session_update".equals(e.path("type").asText())) {
+                JsonNode u = e.path("data").path("update");
+                inOrder &= u.path("content").path("text").asText().equals(Long.toString(seen));
+                latencies.add((nowMicros - u.path("_meta").path("sentMicros").asLong()) / 1000.0);
+                if (++seen == count) done.complete(System.nanoTime());
+            }
+            return done.isDone();
+        }
+    }
+
+    /**
+     * The same agent inside a workspace sandbox, its updates read from the session WebSocket: by one thread blocked
+     * on the socket (as the baseline's reader is blocked on the pipe), or with -Dbench.viewer=jdk by the JDK's
+     * asynchronous client (java.net.http), whose own thread hand-offs then count as Corral's.
+     */
     private static Result viaCorral(TestDaemon daemon, Api api, String ws, String script, int count) throws Exception {
         api.put("/api/v1/workspaces/" + ws + "/files/.fake/script.json", script.getBytes(StandardCharsets.UTF_8));
         JsonNode session = api.post("/api/v1/workspaces/" + ws + "/sessions", Api.json("agent", SandboxedFakeAgent.ID)).json();
         String sid = session.path("id").asText();
         long after = api.get("/api/v1/sessions/" + sid).json().path("lastSeq").asLong(0);
-        var latencies = Collections.synchronizedList(new ArrayList<Double>(count));
-        var seen = new AtomicLong();
-        var done = new CompletableFuture<Long>();
-        var order = new boolean[] {true};
-        var listener = new WebSocket.Listener() {
-            private final StringBuilder partial = new StringBuilder();
+        String path = "/api/v1/sessions/" + sid + "/ws?after=" + after + "&token=" + daemon.token();
+        var tally = new Tally(count);
+        AutoCloseable viewer;
+        if ("jdk".equals(System.getProperty("bench.viewer"))) {
+            var listener = new WebSocket.Listener() {
+                private final StringBuilder partial = new StringBuilder();
 
-            @Override
-            public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-                partial.append(data);
-                if (last) {
-                    long now = nowMicros();
-                    try {
-                        JsonNode e = JSON.readTree(partial.toString());
-                        if ("session_update".equals(e.path("type").asText())) {
-                            JsonNode u = e.path("data").path("update");
-                            long i = seen.getAndIncrement();
-                            order[0] &= u.path("content").path("text").asText().equals(Long.toString(i));
-                            latencies.add((now - u.path("_meta").path("sentMicros").asLong()) / 1000.0);
-                            if (i + 1 == count) done.complete(System.nanoTime());
+                @Override
+                public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+                    partial.append(data);
+                    if (last) {
+                        try {
+                            tally.frame(partial.toString(), nowMicros());
+                        } catch (Exception ex) {
+                            tally.done.completeExceptionally(ex);
                         }
-                    } catch (Exception ex) {
-                        done.completeExceptionally(ex);
+                        partial.setLength(0);
                     }
-                    partial.setLength(0);
+                    socket.request(1);
+                    return null;
                 }
-                socket.request(1);
-                return null;
-            }
-        };
-        WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
-                .buildAsync(URI.create("ws://127.0.0.1:" + daemon.port() + "/api/v1/sessions/" + sid + "/ws?after=" + after
-                        + "&token=" + daemon.token()), listener).get(10, TimeUnit.SECONDS);
+            };
+            WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + daemon.port() + path), listener).get(10, TimeUnit.SECONDS);
+            viewer = socket::abort;
+        } else {
+            var socket = BlockingWebSocket.connect(daemon.port(), path);
+            Thread.ofPlatform().name("viewer").daemon().start(() -> {
+                try {
+                    String frame;
+                    while ((frame = socket.readText()) != null && !tally.frame(frame, nowMicros())) {
+                        // next frame
+                    }
+                    tally.done.completeExceptionally(new IllegalStateException("the socket closed after " + tally.seen));
+                } catch (Exception ex) {
+                    tally.done.completeExceptionally(ex);
+                }
+            });
+            viewer = socket;
+        }
         boolean threads = Boolean.getBoolean("bench.threads") && count > 10_000;
         Map<String, Long> ticks0 = threads ? threadTicks(daemon.pid()) : Map.of();
         double events0 = threads ? metric(api, "corral_events_total") : 0;
@@ -245,17 +283,16 @@ public final class SessionBench {
         long start = System.nanoTime();
         var r = api.post("/api/v1/sessions/" + sid + "/prompt", Api.json("text", "go"));
         if (r.status() != 202) throw new IllegalStateException("prompt failed: " + r);
-        long end = done.get(300, TimeUnit.SECONDS);
+        long end = tally.done.get(300, TimeUnit.SECONDS);
         double cpu = cpuMicros(daemon.pid()) - cpu0;
         if (threads) {
             printThreads(ticks0, threadTicks(daemon.pid()), count);
             System.out.printf("  events per commit: %.1f%n", (metric(api, "corral_events_total") - events0)
                     / (metric(api, "corral_event_commits_total") - commits0));
         }
-        socket.abort();
+        viewer.close();
         api.delete("/api/v1/sessions/" + sid);
-        return new Result(count / ((end - start) / 1e9), new ArrayList<>(latencies), order[0] && seen.get() == count,
-                cpu / count);
+        return new Result(count / ((end - start) / 1e9), tally.latencies, tally.inOrder && tally.seen == count, cpu / count);
     }
 
     private static void send(OutputStream in, String line) throws Exception {

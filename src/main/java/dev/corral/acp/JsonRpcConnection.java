@@ -10,13 +10,17 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,11 +34,14 @@ import org.slf4j.LoggerFactory;
  * to us carry the agent's ids, echoed back unchanged. The two never mix: a message with a {@code method} is the
  * agent's request or notification, one without is an answer to us.
  *
- * <p><b>Threads.</b> A virtual thread reads and parses stdout. A second one, the dispatcher, handles every
- * inbound message strictly in arrival order: notifications go to the {@link NotificationListener}, requests to the
- * {@link RequestHandler} registered for their method (others are answered with -32601), and answers complete
- * their {@link RpcCall}. The queue between the two is bounded, so a slow dispatcher slows the reader and,
- * through the pipe, the agent: nothing is dropped. Writes from any thread are serialised, one line per message.
+ * <p><b>Threads.</b> A platform thread reads and parses stdout. A virtual one, the dispatcher, handles every
+ * inbound message strictly in arrival order, one at a time: notifications go to the {@link NotificationListener},
+ * requests to the {@link RequestHandler} registered for their method (others are answered with -32601), and
+ * answers complete their {@link RpcCall}. The queue between the two is bounded, so a slow dispatcher slows the
+ * reader and, through the pipe, the agent: nothing is dropped. When the dispatcher has nothing left to do, the
+ * reader hands notifications to the listener itself (a flood of {@code session/update}s then costs no thread
+ * hand-off per read); the order and the one-at-a-time rule stay the same. Writes from any thread are serialised,
+ * one line per message.
  *
  * <p><b>Bad input.</b> Lines that are not JSON-RPC, longer than the cap (default 16 MiB) or not UTF-8 are
  * reported to the {@link ConnectionListener} and reading goes on. End of stdout or a failed write ends the
@@ -61,7 +68,14 @@ public final class JsonRpcConnection implements AutoCloseable {
     private final NotificationListener notifications;
     private final ConnectionListener listener;
 
-    private final BlockingQueue<Object> inbound;
+    /** Parsed messages (one, or a list of those read together), then the end; see {@link #flushParsed}. */
+    private final BlockingQueue<Object> inbound = new LinkedBlockingQueue<>();
+    /** Room for messages waiting for the dispatcher: the reader takes it, the dispatcher gives it back. */
+    private final Semaphore room;
+    private final int dispatchQueueSize;
+    private final List<Numbered> parsed = new ArrayList<>(); // reader thread only
+    /** Messages handed to the dispatcher and not yet dispatched; only the reader adds, only the dispatcher takes. */
+    private final AtomicInteger outstanding = new AtomicInteger();
     private final Map<Long, RpcCall> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -78,7 +92,8 @@ public final class JsonRpcConnection implements AutoCloseable {
         this.fallback = b.fallback;
         this.notifications = b.notifications;
         this.listener = b.listener;
-        this.inbound = new ArrayBlockingQueue<>(b.dispatchQueueSize);
+        this.dispatchQueueSize = b.dispatchQueueSize;
+        this.room = new Semaphore(b.dispatchQueueSize);
     }
 
     /** Starts configuring a connection over an agent's stdout ({@code in}) and stdin ({@code out}). */
@@ -87,7 +102,9 @@ public final class JsonRpcConnection implements AutoCloseable {
     }
 
     private JsonRpcConnection start() {
-        Thread.ofVirtual().name("acp-read-" + name).start(this::readLoop);
+        // A platform thread: a blocking pipe read on a virtual thread makes the scheduler compensate with another
+        // carrier every time, which cost more than the read itself when an agent floods.
+        Thread.ofPlatform().name("acp-read-" + name).daemon().start(this::readLoop);
         Thread.ofVirtual().name("acp-dispatch-" + name).start(this::dispatchLoop);
         return this;
     }
@@ -168,16 +185,22 @@ public final class JsonRpcConnection implements AutoCloseable {
                 @Override
                 public void line(long number, String text, boolean hadInvalidUtf8) {
                     if (hadInvalidUtf8) {
-                        report(new StreamProblem.InvalidUtf8(number, text));
+                        reportFromReader(new StreamProblem.InvalidUtf8(number, text));
                     }
                     parse(number, text);
                 }
 
                 @Override
                 public void oversized(long number, long bytes) {
-                    report(new StreamProblem.OversizedLine(number, bytes, maxLineBytes));
+                    reportFromReader(new StreamProblem.OversizedLine(number, bytes, maxLineBytes));
+                }
+
+                @Override
+                public void endOfRead() {
+                    flushParsed();
                 }
             });
+            flushParsed();
             reason = new ConnectionClosedException("agent " + name + " closed its stdout (exited?)", null);
         } catch (IOException e) {
             reason = new ConnectionClosedException("reading from agent " + name + " failed: " + e.getMessage(), e);
@@ -187,34 +210,75 @@ public final class JsonRpcConnection implements AutoCloseable {
     }
 
     private void parse(long number, String text) {
+        JsonRpcMessage.Notification note = RawJson.notification(text);
+        if (note != null) {
+            parsed.add(new Numbered(number, note));
+            return;
+        }
         JsonNode node;
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            report(new StreamProblem.Garbage(number, text, "not JSON: " + e.getOriginalMessage()));
+            reportFromReader(new StreamProblem.Garbage(number, text, "not JSON: " + e.getOriginalMessage()));
             return;
         }
         if (!(node instanceof ObjectNode)) {
-            report(new StreamProblem.Garbage(number, text, "not a JSON object"));
+            reportFromReader(new StreamProblem.Garbage(number, text, "not a JSON object"));
             return;
         }
         JsonNode method = node.get("method");
         JsonNode id = node.get("id");
         JsonNode params = node.path("params");
         if (method != null && method.isTextual()) {
-            enqueue(id != null
+            parsed.add(id != null
                     ? new Numbered(number, new JsonRpcMessage.Request(id, method.asText(), params, text))
                     : new Numbered(number, new JsonRpcMessage.Notification(method.asText(), params, text)));
         } else if (id != null && (node.has("result") || node.has("error"))) {
             JsonNode error = node.get("error");
             JsonNode result = error == null ? node.get("result") : null;
-            enqueue(new Numbered(number, new JsonRpcMessage.Response(id, result, error, text)));
+            parsed.add(new Numbered(number, new JsonRpcMessage.Response(id, result, error, text)));
         } else {
-            report(new StreamProblem.Garbage(number, text, "not a JSON-RPC message"));
+            reportFromReader(new StreamProblem.Garbage(number, text, "not a JSON-RPC message"));
         }
     }
 
     private record Numbered(long line, JsonRpcMessage message) {}
+
+    /**
+     * Hands the messages parsed from one read to the dispatcher in one go: one wake-up of the dispatcher for a
+     * flood's worth of lines instead of one per line. Blocks while the dispatcher has no room for them.
+     */
+    private void flushParsed() {
+        int n = parsed.size();
+        int inline = 0;
+        // Nothing left for the dispatcher (only this thread adds to outstanding): notifications at the front go
+        // to the listener from here, one thread hand-off less for each; the order stays the arrival order.
+        if (outstanding.get() == 0) {
+            while (inline < n && parsed.get(inline).message() instanceof JsonRpcMessage.Notification) {
+                dispatch(parsed.get(inline++));
+            }
+        }
+        int rest = n - inline;
+        if (rest == 0) {
+            parsed.clear();
+            return;
+        }
+        Object item = rest == 1 ? parsed.get(inline) : List.copyOf(parsed.subList(inline, n));
+        parsed.clear();
+        outstanding.addAndGet(rest);
+        try {
+            room.acquire(Math.min(rest, dispatchQueueSize));
+            inbound.put(item);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A problem found while reading: reported after the messages before it went to the dispatcher. */
+    private void reportFromReader(StreamProblem problem) {
+        flushParsed();
+        report(problem);
+    }
 
     private void enqueue(Object item) {
         try {
@@ -233,7 +297,18 @@ public final class JsonRpcConnection implements AutoCloseable {
                 }
                 switch (item) {
                     case ConnectionClosedException reason -> terminate(reason);
-                    case Numbered n -> dispatch(n);
+                    case Numbered n -> {
+                        room.release();
+                        dispatch(n);
+                        outstanding.decrementAndGet();
+                    }
+                    case List<?> batch -> {
+                        room.release(Math.min(batch.size(), dispatchQueueSize));
+                        for (Object n : batch) {
+                            dispatch((Numbered) n);
+                            outstanding.decrementAndGet();
+                        }
+                    }
                     default -> throw new IllegalStateException("unexpected " + item);
                 }
             }

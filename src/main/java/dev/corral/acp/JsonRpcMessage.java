@@ -1,6 +1,8 @@
 package dev.corral.acp;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.util.Optional;
 
 /**
@@ -27,11 +29,60 @@ public sealed interface JsonRpcMessage {
         }
     }
 
-    /** A notification from the agent ({@code session/update}, {@code $/cancel_request}, extensions). */
-    record Notification(String method, JsonNode params, String raw) implements JsonRpcMessage {
+    /**
+     * A notification from the agent ({@code session/update}, {@code $/cancel_request}, extensions). The connection
+     * finds its params without building a tree ({@link RawJson#notification}): a flood of {@code session/update}s
+     * only needs their text. {@link #params()} parses them on first use.
+     */
+    final class Notification implements JsonRpcMessage {
+        private final String method;
+        private final String raw;
+        private final Optional<String> rawParams;
+        private volatile JsonNode params;
+
+        /** A notification whose params are already parsed ({@code null}: parsed from {@code raw} when asked for). */
+        public Notification(String method, JsonNode params, String raw) {
+            this(method, params, raw, RawJson.member(raw, "params"));
+        }
+
+        Notification(String method, JsonNode params, String raw, Optional<String> rawParams) {
+            this.method = method;
+            this.params = params;
+            this.raw = raw;
+            this.rawParams = rawParams;
+        }
+
+        public String method() {
+            return method;
+        }
+
+        /** The params, or a {@code MissingNode} if absent. */
+        public JsonNode params() {
+            JsonNode p = params;
+            if (p == null) {
+                try {
+                    p = rawParams.isEmpty() ? MissingNode.getInstance() : JsonRpcConnection.JSON.readTree(rawParams.get());
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException("params of a parsed notification are not JSON", e);
+                }
+                params = p;
+            }
+            return p;
+        }
+
+        @Override
+        public String raw() {
+            return raw;
+        }
+
         /** The exact text of {@code params} (for a {@code session_update} event's data), or empty if absent. */
         public Optional<String> rawParams() {
-            return RawJson.member(raw, "params");
+            return rawParams;
+        }
+
+        @Override
+        public String toString() {
+            return "Notification[" + raw + "]";
         }
     }
 

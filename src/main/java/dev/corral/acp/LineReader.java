@@ -20,6 +20,9 @@ final class LineReader {
         void line(long lineNumber, String text, boolean hadInvalidUtf8);
 
         void oversized(long lineNumber, long bytes);
+
+        /** The lines of one read of the stream were delivered; the next read may block. */
+        default void endOfRead() {}
     }
 
     private final InputStream in;
@@ -41,12 +44,17 @@ final class LineReader {
             int start = 0;
             for (int i = 0; i < n; i++) {
                 if (chunk[i] == '\n') {
-                    append(chunk, start, i - start);
-                    endLine(sink);
+                    if (skipping < 0 && current.size() == 0 && i - start <= cap) {
+                        emit(sink, lineNumber++, chunk, start, i - start); // the whole line is in this chunk
+                    } else {
+                        append(chunk, start, i - start);
+                        endLine(sink);
+                    }
                     start = i + 1;
                 }
             }
             append(chunk, start, n - start);
+            sink.endOfRead();
         }
         if (skipping >= 0 || current.size() > 0) {
             endLine(sink);
@@ -85,21 +93,32 @@ final class LineReader {
             return;
         }
         byte[] bytes = current.toByteArray();
-        int len = bytes.length;
-        if (len > 0 && bytes[len - 1] == '\r') {
+        release();
+        emit(sink, number, bytes, 0, bytes.length);
+    }
+
+    private static void emit(Sink sink, long number, byte[] bytes, int off, int len) {
+        if (len > 0 && bytes[off + len - 1] == '\r') {
             len--;
         }
-        release();
         if (len == 0) {
             return;
         }
-        var decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        // The lenient decoder is the fast one (and gives the same text: U+FFFD for each bad sequence); only a line
+        // with a U+FFFD in it, sent or substituted, needs the strict decoder to tell which.
+        String text = new String(bytes, off, len, StandardCharsets.UTF_8);
+        sink.line(number, text, text.indexOf('\uFFFD') >= 0 && !isValidUtf8(bytes, off, len));
+    }
+
+    private static boolean isValidUtf8(byte[] bytes, int off, int len) {
         try {
-            sink.line(number, decoder.decode(ByteBuffer.wrap(bytes, 0, len)).toString(), false);
+            StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, off, len));
+            return true;
         } catch (CharacterCodingException e) {
-            sink.line(number, new String(bytes, 0, len, StandardCharsets.UTF_8), true);
+            return false;
         }
     }
 }

@@ -21,6 +21,9 @@ final class LiveSubscription implements Subscription {
     /** Reads committed events after a seq, in order, at most limit of them. */
     interface Reader {
         List<Event> read(long afterSeq, int limit);
+
+        /** Called after each catch-up: the reader may let go of its connection until the next one. */
+        default void close() {}
     }
 
     private static final Logger log = LoggerFactory.getLogger(LiveSubscription.class);
@@ -58,19 +61,22 @@ final class LiveSubscription implements Subscription {
         Thread.ofVirtual().name("events-" + sessionId).start(this::run);
     }
 
-    /** Called by the writer after commit, in seq order. Never blocks for more than a short lock. */
-    void offer(Event event) {
+    /**
+     * Called by the writer after commit with consecutive events of this session, in seq order. Never blocks for more
+     * than a short lock. If they do not fit, the queue is emptied and the subscriber reads the database instead.
+     */
+    void offer(List<Event> events) {
         lock.lock();
         try {
             if (closed || overflowed) {
                 return; // after an overflow the database is the source until the subscriber catches up
             }
-            if (queue.size() >= capacity) {
+            if (queue.size() + events.size() > capacity) {
                 overflowed = true;
                 overflows++;
                 queue.clear();
             } else {
-                queue.add(event);
+                queue.addAll(events);
             }
             changed.signal();
         } finally {
@@ -135,13 +141,8 @@ final class LiveSubscription implements Subscription {
                 if (fellBehind) {
                     catchUp();
                 }
-                for (Event e : batch) {
-                    if (e.seq() > lastDelivered + 1) {
-                        catchUp();
-                    }
-                    if (e.seq() == lastDelivered + 1 && !deliver(e)) {
-                        return;
-                    }
+                if (!deliverLive(batch)) {
+                    return;
                 }
             }
         } catch (InterruptedException e) {
@@ -160,27 +161,66 @@ final class LiveSubscription implements Subscription {
         }
     }
 
+    /**
+     * Delivers what the writer queued, in runs of consecutive seqs: events already delivered (from the database)
+     * are skipped, and a hole in front of one (the queue overflowed and was emptied) is filled from the database.
+     */
+    private boolean deliverLive(List<Event> batch) {
+        int n = batch.size();
+        int i = 0;
+        while (i < n) {
+            while (i < n && batch.get(i).seq() <= lastDelivered) {
+                i++;
+            }
+            if (i == n) {
+                break;
+            }
+            if (batch.get(i).seq() > lastDelivered + 1) {
+                catchUp();
+                if (!isOpen()) {
+                    return false;
+                }
+                if (batch.get(i).seq() > lastDelivered + 1) {
+                    i++; // not in the database either: cannot happen for a committed event
+                }
+                continue;
+            }
+            int j = i + 1;
+            while (j < n && batch.get(j).seq() == batch.get(j - 1).seq() + 1) {
+                j++;
+            }
+            if (!deliver(batch.subList(i, j))) {
+                return false;
+            }
+            i = j;
+        }
+        return true;
+    }
+
     /** Delivers everything committed after the last delivered seq. */
     private void catchUp() {
-        while (isOpen()) {
-            List<Event> page = reader.read(lastDelivered, PAGE);
-            for (Event e : page) {
-                if (!deliver(e)) {
+        try {
+            while (isOpen()) {
+                List<Event> page = reader.read(lastDelivered, PAGE);
+                if (!page.isEmpty() && !deliver(page)) {
+                    return;
+                }
+                if (page.size() < PAGE) {
                     return;
                 }
             }
-            if (page.size() < PAGE) {
-                return;
-            }
+        } finally {
+            reader.close();
         }
     }
 
-    private boolean deliver(Event e) {
+    /** Hands consecutive events, the first one right after the last delivered, to the listener. */
+    private boolean deliver(List<Event> events) {
         if (!isOpen()) {
             return false;
         }
-        listener.onEvent(e);
-        lastDelivered = e.seq();
+        listener.onEvents(events);
+        lastDelivered = events.get(events.size() - 1).seq();
         return true;
     }
 }

@@ -1,12 +1,13 @@
 package dev.corral.acp;
 
 /**
- * Receives the agent's notifications, known and unknown, strictly in arrival order, on the connection's
- * single dispatcher thread. Responses to our calls and requests from the agent are dispatched on the same
- * thread in the same order, so everything a listener saw before a call completes arrived before its answer.
+ * Receives the agent's notifications, known and unknown, strictly in arrival order and one at a time: on the
+ * connection's dispatcher thread, or on its reader thread when the dispatcher has nothing queued (see
+ * {@link JsonRpcConnection}). Responses to our calls and requests from the agent are dispatched in the same
+ * order, never at the same time, so everything a listener saw before a call completes arrived before its answer.
  *
- * <p>Must not block for long, and must never wait for a call on the same connection (that would deadlock
- * the dispatcher). Exceptions are logged and ignored.
+ * <p>Must not block for long (that stops reading the agent), and must never wait for a call on the same
+ * connection (that would deadlock). Exceptions are logged and ignored.
  */
 @FunctionalInterface
 public interface NotificationListener {

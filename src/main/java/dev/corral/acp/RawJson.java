@@ -50,6 +50,50 @@ public final class RawJson {
     }
 
     /**
+     * Reads one line as a JSON-RPC notification without building a tree: its {@code method} and the exact text of
+     * its {@code params} ({@link JsonRpcMessage.Notification#params()} parses them if someone asks). Everything is
+     * still read, so the line is known to be exactly one well-formed JSON object.
+     *
+     * @return null if the line is anything else (a request, an answer, not JSON-RPC, not JSON): the caller then
+     *     parses it fully and reports what is wrong with it
+     */
+    static JsonRpcMessage.Notification notification(String line) {
+        try (JsonParser p = FACTORY.createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String method = null;
+            String params = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "method" -> {
+                        if (value != JsonToken.VALUE_STRING) return null;
+                        method = p.getText();
+                    }
+                    case "params" -> {
+                        int start = (int) p.currentTokenLocation().getCharOffset();
+                        p.skipChildren();
+                        p.finishToken();
+                        params = line.substring(start, (int) p.currentLocation().getCharOffset());
+                    }
+                    case "id", "result", "error" -> {
+                        return null;
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (method == null || p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                return null;
+            }
+            return new JsonRpcMessage.Notification(method, null, line, Optional.ofNullable(params));
+        } catch (IOException e) {
+            return null; // not JSON (JsonProcessingException); a String source has no other I/O
+        }
+    }
+
+    /**
      * The object with one member put first, the rest of its text unchanged: {@code {"requestId":7,...rest}}.
      * Does not check for an existing member of that name.
      *

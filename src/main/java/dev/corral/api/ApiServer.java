@@ -58,6 +58,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.jsonMapper(new JavalinJackson(Json.MAPPER, true));
             cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             cfg.jetty.modifyHttpConfiguration(http -> http.setSendServerVersion(false));
+            // Frames sent in batch mode (session events, see SessionEventSocket) gather in a buffer of this size
+            // before a write; Jetty's default of 4 KiB meant one write per ~13 events.
+            cfg.jetty.modifyWebSocketServletFactory(factory -> factory.setOutputBufferSize(64 * 1024));
             cfg.router.apiBuilder(() -> {
                 get("/health", health::health);
                 get("/api/v1/openapi.json", ctx -> {

@@ -1,48 +1,54 @@
 package dev.corral.api;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.corral.acp.Event;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.List;
 
-/** Renders events as {@code {"seq","at","type","data"}} with {@code data} embedded exactly as stored. */
+/**
+ * Renders events as {@code {"seq","at","type","data"}} with {@code data} embedded exactly as stored. Written by hand
+ * rather than with a JSON generator: this runs once per event per viewer, and none of the fields needs escaping
+ * ({@code at} is an ISO-8601 instant, {@code type} a wire name, {@code data} JSON text kept verbatim).
+ */
 final class EventJson {
-    private static final JsonFactory FACTORY = new JsonFactory();
+
+    /** The last instant rendered: the events of one commit share theirs, so most events reuse the text. */
+    private record At(Instant instant, String text) {}
+
+    private static volatile At lastAt = new At(Instant.EPOCH, Instant.EPOCH.toString());
 
     private EventJson() {}
 
     static String one(Event e) {
-        var w = new StringWriter(e.data().length() + 96);
-        try (JsonGenerator g = FACTORY.createGenerator(w)) {
-            write(g, e);
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
-        return w.toString();
+        var b = new StringBuilder(e.data().length() + 96);
+        write(b, e);
+        return b.toString();
     }
 
     static String list(List<Event> events) {
-        var w = new StringWriter();
-        try (JsonGenerator g = FACTORY.createGenerator(w)) {
-            g.writeStartArray();
-            for (Event e : events) write(g, e);
-            g.writeEndArray();
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
+        int size = 2;
+        for (Event e : events) size += e.data().length() + 96;
+        var b = new StringBuilder(size);
+        b.append('[');
+        for (int i = 0; i < events.size(); i++) {
+            if (i > 0) b.append(',');
+            write(b, events.get(i));
         }
-        return w.toString();
+        return b.append(']').toString();
     }
 
-    private static void write(JsonGenerator g, Event e) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("seq", e.seq());
-        g.writeStringField("at", e.at().toString());
-        g.writeStringField("type", e.type().wireName());
-        g.writeFieldName("data");
-        g.writeRawValue(e.data());
-        g.writeEndObject();
+    private static void write(StringBuilder b, Event e) {
+        b.append("{\"seq\":").append(e.seq())
+                .append(",\"at\":\"").append(at(e.at()))
+                .append("\",\"type\":\"").append(e.type().wireName())
+                .append("\",\"data\":").append(e.data())
+                .append('}');
+    }
+
+    private static String at(Instant instant) {
+        At last = lastAt;
+        if (last.instant().equals(instant)) return last.text();
+        String text = instant.toString();
+        lastAt = new At(instant, text);
+        return text;
     }
 }

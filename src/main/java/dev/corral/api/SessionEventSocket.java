@@ -13,10 +13,17 @@ import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.eclipse.jetty.websocket.api.BatchMode;
+import org.eclipse.jetty.websocket.api.RemoteEndpoint;
+import org.eclipse.jetty.websocket.api.WriteCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,11 +66,19 @@ final class SessionEventSocket implements Consumer<WsConfig> {
             return;
         }
         ctx.enableAutomaticPings(30, TimeUnit.SECONDS);
+        // Only the asynchronous sends below are batched (Jetty's blocking sends, used for replies and pings, never
+        // are): they gather in Jetty's output buffer, and the flush after each run of events writes them out.
+        ctx.session.getRemote().setBatchMode(BatchMode.ON);
         try {
             Subscription sub = sessions.subscribe(sid, after, new EventListener() {
                 @Override
                 public void onEvent(Event event) {
-                    send(ctx, EventJson.one(event));
+                    onEvents(List.of(event));
+                }
+
+                @Override
+                public void onEvents(List<Event> events) {
+                    sendAll(ctx, events);
                 }
 
                 @Override
@@ -121,6 +136,37 @@ final class SessionEventSocket implements Consumer<WsConfig> {
     private static void send(WsContext ctx, String text) {
         synchronized (ctx.session) {
             ctx.send(text);
+        }
+    }
+
+    /**
+     * One text frame per event, all queued at once and then flushed together (a few large writes instead of one
+     * per event). Returns when they are written, so a slow socket holds up only its own subscription.
+     *
+     * @throws UncheckedIOException if the socket failed; that ends the subscription
+     */
+    private static void sendAll(WsContext ctx, List<Event> events) {
+        var failure = new AtomicReference<Throwable>();
+        WriteCallback callback = new WriteCallback() {
+            @Override
+            public void writeFailed(Throwable x) {
+                failure.compareAndSet(null, x);
+            }
+        };
+        synchronized (ctx.session) {
+            RemoteEndpoint remote = ctx.session.getRemote();
+            for (Event e : events) {
+                remote.sendString(EventJson.one(e), callback);
+            }
+            try {
+                remote.flush();
+            } catch (IOException e) {
+                failure.compareAndSet(null, e);
+            }
+        }
+        Throwable x = failure.get();
+        if (x != null) {
+            throw new UncheckedIOException("cannot send events to the socket: " + x, x instanceof IOException io ? io : new IOException(x));
         }
     }
 

@@ -46,6 +46,9 @@ public final class CorralMetrics {
         }
         FunctionCounter.builder("corral_events", events, e -> e.stats().events())
                 .description("Session events recorded durably").register(registry);
+        FunctionCounter.builder("corral_event_commits", events, e -> e.stats().commits())
+                .description("SQLite commits of the event log (events per commit shows the group commit at work)")
+                .register(registry);
         FunctionCounter.builder("corral_terminal_output_bytes", Terminal.OUTPUT_BYTES, a -> a.sum())
                 .description("Bytes of terminal output read").register(registry);
         sandboxStart = Timer.builder("corral_sandbox_start").description("Time from sandbox launch to ready")

@@ -179,6 +179,43 @@ class EventLogTest {
     }
 
     @Test
+    void batchesHandedToTheListenerAreConsecutiveRunsEvenWhenItsQueueOverflows() throws Exception {
+        log.close();
+        log = new EventLog(db, new EventLog.Options(4096, 65_536, 32));
+        var batches = Collections.synchronizedList(new ArrayList<List<Long>>());
+        var c = new Collector() {
+            @Override
+            public void onEvents(List<Event> events) {
+                batches.add(events.stream().map(Event::seq).toList());
+                if (batches.size() % 3 == 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // falls behind now and then
+                }
+                super.onEvents(events);
+            }
+        };
+        for (int i = 0; i < 100; i++) {
+            log.appendAsync("s", EventType.SESSION_UPDATE, "{\"before\":" + i + "}");
+        }
+        Subscription sub = log.subscribe("s", 0, c);
+        int total = 20_000;
+        for (int i = 0; i < total; i++) {
+            var f = log.appendAsync("s", EventType.SESSION_UPDATE, "{\"i\":" + i + "}");
+            if (i % 500 == 0) f.join();
+        }
+        long last = log.append("s", EventType.TURN_END, "{}").seq();
+
+        await().atMost(WAIT).until(() -> c.events.size() >= last);
+        assertThat(c.seqs()).isEqualTo(range(0, last));
+        assertThat(batches).allSatisfy(b -> {
+            assertThat(b).isNotEmpty();
+            assertThat(b).isEqualTo(range(b.get(0) - 1, b.get(b.size() - 1)));
+        });
+        assertThat(batches.size()).as("events come in batches").isLessThan((int) last);
+        assertThat(((LiveSubscription) sub).overflows()).isPositive();
+        assertThat(sub.lastDeliveredSeq()).isEqualTo(last);
+    }
+
+    @Test
     void slowSubscriberStallsNeitherAppendsNorOtherSubscribers() throws Exception {
         log.close();
         log = new EventLog(db, new EventLog.Options(4096, 65_536, 16));
@@ -215,6 +252,21 @@ class EventLogTest {
         log.append("s", EventType.TURN_END, "{}");
         await().atMost(WAIT).until(() -> slow.events.size() == total + 1 && fast.events.size() == total + 1);
         assertThat(slowSub.lastDeliveredSeq()).isEqualTo(total + 1);
+    }
+
+    @Test
+    void theWalIsCopiedIntoTheDatabaseOffTheWriterThread() throws Exception {
+        Path file = dir.resolve("corral.db");
+        long before = java.nio.file.Files.size(file);
+        String data = "{\"pad\":\"" + "x".repeat(1000) + "\"}";
+        for (int i = 0; i < 3 * WalCheckpointer.COMMITS_PER_CHECKPOINT; i++) {
+            log.append("s", EventType.SESSION_UPDATE, data); // one commit each
+        }
+
+        // The writer's connection never checkpoints (wal_autocheckpoint=0): only the checkpointer's thread can
+        // have moved the pages into the database file.
+        await().atMost(WAIT).until(() -> java.nio.file.Files.size(file) > before + 500 * 1000);
+        assertThat(log.read("s", 0, Integer.MAX_VALUE)).hasSize(3 * WalCheckpointer.COMMITS_PER_CHECKPOINT);
     }
 
     @Test

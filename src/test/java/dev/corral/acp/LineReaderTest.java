@@ -87,6 +87,28 @@ class LineReaderTest {
         assertThat(seen).containsExactly("1!ok\uFFFD", "2:fine");
     }
 
+    @Test
+    void aSentReplacementCharacterIsValidUtf8() throws IOException {
+        new LineReader(stream("a\uFFFDb\n"), 100).readAll(sink);
+
+        assertThat(seen).containsExactly("1:a\uFFFDb");
+    }
+
+    @Test
+    void linesSplitAcrossReadsComeOutWhole() throws IOException {
+        // Reads of 3 bytes: lines start and end in the middle of reads, and a 2-byte character is split.
+        byte[] bytes = "ab\nc\u00e9d\r\nefghij\n\nk\n".getBytes(StandardCharsets.UTF_8);
+        var in = new ByteArrayInputStream(bytes) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 3));
+            }
+        };
+        new LineReader(in, 6).readAll(sink);
+
+        assertThat(seen).containsExactly("1:ab", "2:c\u00e9d", "3:efghij", "5:k");
+    }
+
     private static InputStream stream(String s) {
         return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
     }

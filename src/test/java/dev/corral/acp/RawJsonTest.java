@@ -34,6 +34,32 @@ class RawJsonTest {
     }
 
     @Test
+    void notificationScanKeepsParamsVerbatimAndLeavesEverythingElseToTheFullParser() {
+        String line = "{\"jsonrpc\":\"2.0\", \"method\" : \"session/update\", \"params\" : {\"n\": 1.50,"
+                + " \"u\": {\"sessionUpdate\": \"_vendor/x\", \"s\": \"a\\\"b\\u00e9\uD83D\uDC0E\"}} }";
+        var note = RawJson.notification(line);
+        assertThat(note.method()).isEqualTo("session/update");
+        assertThat(note.raw()).isEqualTo(line);
+        assertThat(note.rawParams()).contains("{\"n\": 1.50, \"u\": {\"sessionUpdate\": \"_vendor/x\", \"s\": \"a\\\"b\\u00e9\uD83D\uDC0E\"}}");
+        assertThat(note.params().path("u").path("s").asText()).isEqualTo("a\"b\u00e9\uD83D\uDC0E");
+
+        var bare = RawJson.notification("{\"method\":\"x\",\"params\":\"text\"}");
+        assertThat(bare.rawParams()).contains("\"text\"");
+        var none = RawJson.notification("{\"jsonrpc\":\"2.0\",\"method\":\"x\"}");
+        assertThat(none.rawParams()).isEmpty();
+        assertThat(none.params().isMissingNode()).isTrue();
+
+        assertThat(RawJson.notification("{\"method\":\"x\",\"id\":1}")).as("request").isNull();
+        assertThat(RawJson.notification("{\"id\":1,\"result\":{}}")).as("answer").isNull();
+        assertThat(RawJson.notification("{\"method\":7}")).as("method not a string").isNull();
+        assertThat(RawJson.notification("{\"params\":{}}")).as("no method").isNull();
+        assertThat(RawJson.notification("{\"method\":\"x\"} {}")).as("trailing tokens").isNull();
+        assertThat(RawJson.notification("{\"method\":\"x\",\"params\":{\"a\":}}")).as("not JSON").isNull();
+        assertThat(RawJson.notification("{\"method\":\"x\",\"params\":{\"a\":\"\\q\"}}")).as("bad escape").isNull();
+        assertThat(RawJson.notification("[1]")).isNull();
+    }
+
+    @Test
     void withLeadingMemberKeepsTheRestUnchanged() {
         assertThat(RawJson.withLeadingMember(" {\"b\": 1.50}", "requestId", IntNode.valueOf(3)))
                 .isEqualTo("{\"requestId\":3,\"b\": 1.50}");

@@ -1,0 +1,142 @@
+package dev.corral.testing;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * A minimal WebSocket client (RFC 6455) read by one blocking thread, like a reader of a pipe: for benchmarks that
+ * compare a WebSocket viewer with a pipe reader, where the JDK's client would add its own thread hand-offs to every
+ * message. Text frames only; answers pings; no extensions. Not thread-safe.
+ */
+public final class BlockingWebSocket implements AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final ByteArrayOutputStream message = new ByteArrayOutputStream(1024);
+    private byte[] payload = new byte[1024];
+
+    private BlockingWebSocket(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+        this.out = socket.getOutputStream();
+    }
+
+    /** Connects to {@code ws://127.0.0.1:port/pathAndQuery} and completes the opening handshake. */
+    public static BlockingWebSocket connect(int port, String pathAndQuery) throws IOException {
+        var socket = new Socket("127.0.0.1", port);
+        socket.setTcpNoDelay(true);
+        var ws = new BlockingWebSocket(socket);
+        byte[] nonce = new byte[16];
+        RANDOM.nextBytes(nonce);
+        ws.out.write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce)
+                + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        ws.out.flush();
+        String status = ws.headerLine();
+        if (!status.startsWith("HTTP/1.1 101")) {
+            socket.close();
+            throw new IOException("no WebSocket upgrade: " + status);
+        }
+        while (!ws.headerLine().isEmpty()) {
+            // the rest of the answer's head
+        }
+        return ws;
+    }
+
+    /** The next text message, fragments joined; null when the server closed the connection. */
+    public String readText() throws IOException {
+        message.reset();
+        while (true) {
+            int b0 = read();
+            int b1 = read();
+            int opcode = b0 & 0x0F;
+            long length = b1 & 0x7F;
+            if (length == 126) {
+                length = (read() << 8) | read();
+            } else if (length == 127) {
+                length = 0;
+                for (int i = 0; i < 8; i++) length = (length << 8) | read();
+            }
+            byte[] mask = null;
+            if ((b1 & 0x80) != 0) {
+                mask = in.readNBytes(4);
+            }
+            if (length > payload.length) payload = new byte[(int) Math.max(length, payload.length * 2L)];
+            int n = (int) length;
+            if (in.readNBytes(payload, 0, n) != n) throw new EOFException("connection ended inside a frame");
+            if (mask != null) {
+                for (int i = 0; i < n; i++) payload[i] ^= mask[i & 3];
+            }
+            switch (opcode) {
+                case 0x0, 0x1 -> {
+                    message.write(payload, 0, n);
+                    if ((b0 & 0x80) != 0) return message.toString(StandardCharsets.UTF_8);
+                }
+                case 0x8 -> {
+                    return null;
+                }
+                case 0x9 -> send(0xA, payload, n);
+                default -> {
+                    // pong or binary: not for us
+                }
+            }
+        }
+    }
+
+    /** Sends one text message. */
+    public void sendText(String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        send(0x1, bytes, bytes.length);
+    }
+
+    private void send(int opcode, byte[] data, int n) throws IOException {
+        var frame = new ByteArrayOutputStream(n + 14);
+        frame.write(0x80 | opcode);
+        if (n < 126) {
+            frame.write(0x80 | n);
+        } else if (n < 65_536) {
+            frame.write(0x80 | 126);
+            frame.write(n >>> 8);
+            frame.write(n);
+        } else {
+            frame.write(0x80 | 127);
+            for (int i = 7; i >= 0; i--) frame.write((int) ((long) n >>> (8 * i)));
+        }
+        byte[] mask = new byte[4];
+        RANDOM.nextBytes(mask);
+        frame.write(mask);
+        for (int i = 0; i < n; i++) frame.write(data[i] ^ mask[i & 3]);
+        frame.writeTo(out);
+        out.flush();
+    }
+
+    private int read() throws IOException {
+        int b = in.read();
+        if (b < 0) throw new EOFException("connection ended");
+        return b;
+    }
+
+    private String headerLine() throws IOException {
+        var line = new StringBuilder();
+        int b;
+        while ((b = read()) != '\n') {
+            if (b != '\r') line.append((char) b);
+        }
+        return line.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -22,7 +22,9 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         var checks = new ArrayList<Check>();
         checks.add(tool("bwrap", "bubblewrap", "sandboxes"));
-        checks.add(tool("nsenter", "util-linux", "running commands in sandboxes"));
+        checks.add(tool("nsenter", "util-linux", "terminals in sandboxes"));
+        checks.add(tool("setsid", "util-linux", "the launcher inside sandboxes"));
+        checks.add(tool("dash", "dash", "the launcher inside sandboxes"));
         checks.add(tool("socat", "socat", "network.forward relays"));
         checks.add(tool("git", "git", "cloning repositories"));
         List<String> problems = new BwrapBackend(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), "corral-doctor", java.time.Duration.ofSeconds(10)).problems();

@@ -59,10 +59,9 @@ public final class BwrapBackend implements SandboxBackend {
     @Override
     public List<String> problems() {
         var problems = new ArrayList<String>();
-        for (String tool : List.of("bwrap", "nsenter")) {
-            if (which(tool) == null) {
-                problems.add(tool + " is not installed: apt-get install " + ("bwrap".equals(tool) ? "bubblewrap" : "util-linux"));
-            }
+        var packages = java.util.Map.of("bwrap", "bubblewrap", "nsenter", "util-linux", "setsid", "util-linux", "dash", "dash");
+        for (String tool : List.of("bwrap", "nsenter", "setsid", "dash")) {
+            if (which(tool) == null) problems.add(tool + " is not installed: apt-get install " + packages.get(tool));
         }
         if (problems.isEmpty()) {
             String error = probe();

@@ -138,7 +138,11 @@ class Tab {
     this.focus();
   }
 
-  focus() { this.term.focus(); }
+  /** Focuses the terminal, unless a tab is being renamed (taking the focus would end the rename). */
+  focus() {
+    if (document.activeElement?.classList.contains("tab-rename")) return;
+    this.term.focus();
+  }
 
   size() { return { cols: this.term.cols, rows: this.term.rows }; }
 

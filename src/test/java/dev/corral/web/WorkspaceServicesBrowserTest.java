@@ -165,6 +165,8 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
         b.driver.get(daemon.url() + "/#/w/" + ws);
         b.awaitClickable("#new-terminal", SHORT).click();
         await().atMost(SHORT).until(() -> b.findAll(".tab-title").size() == 2);
+        // Rename once the new shell is up (its prompt shows), as a person would.
+        b.awaitText(".term-host:not([hidden]) .xterm-rows", "$", SHORT);
         new Actions(b.driver).doubleClick(b.find(".tab-title[aria-selected=true]")).perform();
         b.awaitVisible(".tab-rename", SHORT).sendKeys(Keys.chord(Keys.CONTROL, "a"), "build", Keys.ENTER);
         b.awaitText(".tab-title", "build", SHORT);

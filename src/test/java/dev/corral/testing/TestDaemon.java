@@ -143,7 +143,8 @@ public final class TestDaemon implements AutoCloseable {
 
     public String logText() {
         try {
-            return Files.exists(log) ? Files.readString(log) : "(no log)";
+            if (Files.exists(log)) return Files.readString(log);
+            return Files.exists(kept()) ? Files.readString(kept()) : "(no log)";
         } catch (IOException e) {
             return "(log unreadable: " + e + ")";
         }
@@ -159,6 +160,19 @@ public final class TestDaemon implements AutoCloseable {
             process.destroy();
             if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly();
         }
+        // The home is usually a @TempDir, gone before a failure is reported: keep the log under target/.
+        try {
+            if (Files.exists(log)) Files.copy(log, Files.createDirectories(kept().getParent()).resolve(kept().getFileName()),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            System.err.println("cannot keep the daemon log " + log + ": " + e);
+        }
+    }
+
+    /** Where {@link #close} keeps the log: target/daemon-logs/, named after the home's directory. */
+    private Path kept() {
+        String name = home.getParent().getFileName() + "-" + home.getFileName() + ".log";
+        return Path.of("target", "daemon-logs", name);
     }
 
     public static Duration timeout() {

@@ -78,6 +78,7 @@ final class Launcher implements AutoCloseable {
      * @param dir the host directory bound at {@link #INSIDE} in the sandbox
      */
     static void prepare(Path dir) throws IOException {
+        if (!NATIVE) throw new IOException("the sandbox launcher needs libc through JNA, which did not load on this platform");
         Path first = Files.createDirectories(dir.resolve("1"));
         try {
             mkfifo(first.resolve("req").toString(), 0600);
@@ -95,11 +96,6 @@ final class Launcher implements AutoCloseable {
         this.init = init;
         this.workerIds.set(1);
         this.spare = new Worker(1);
-    }
-
-    /** Whether this JVM can make FIFOs (through JNA). */
-    static boolean available() {
-        return NATIVE;
     }
 
     /** Starts {@code argv} in the sandbox with exactly {@code env}; blocks until its streams are connected. */

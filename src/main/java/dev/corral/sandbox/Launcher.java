@@ -100,12 +100,11 @@ final class Launcher implements AutoCloseable {
 
     /** Starts {@code argv} in the sandbox with exactly {@code env}; blocks until its streams are connected. */
     Process start(List<String> argv, String cwd, Map<String, String> env, boolean mergeStderr) {
-        String script;
+        check(argv, cwd, env); // before a worker is taken, so a refused request holds none
         Worker w;
         long r = requestIds.incrementAndGet();
         try {
             w = takeWorker();
-            script = script(w, r, argv, cwd, env, mergeStderr);
         } catch (IOException e) {
             throw new SandboxException("cannot start " + argv.get(0) + " in the sandbox: " + e.getMessage(), e);
         }
@@ -115,9 +114,11 @@ final class Launcher implements AutoCloseable {
         }
         var start = new Start();
         pending.add(start);
+        boolean sent = false;
         try {
             for (Path f : fifos) mkfifo(f.toString(), 0600);
-            w.send(script);
+            w.send(script(w, r, argv, cwd, env, mergeStderr));
+            sent = true;
             InputStream rc = start.open(fifos.get(0), false);
             OutputStream in = start.open(fifos.get(1), true);
             InputStream out = start.open(fifos.get(2), false);
@@ -127,6 +128,7 @@ final class Launcher implements AutoCloseable {
             return process;
         } catch (IOException | LastErrorException e) {
             start.release();
+            if (!sent) returnWorker(w, true); // it never got the script
             throw new SandboxException("cannot start " + argv.get(0) + " in the sandbox: " + e.getMessage(), e);
         } finally {
             pending.remove(start);
@@ -157,36 +159,41 @@ final class Launcher implements AutoCloseable {
         }
     }
 
+    private static void check(List<String> argv, String cwd, Map<String, String> env) {
+        var fields = new ArrayList<String>(argv);
+        fields.add(cwd);
+        env.forEach((k, v) -> {
+            if (!ENV_NAME.matcher(k).matches()) throw new IllegalArgumentException("invalid environment variable name: " + k);
+            fields.add(v);
+        });
+        for (String f : fields) {
+            if (f.indexOf('\0') >= 0) throw new IllegalArgumentException("a command, its environment and directory cannot contain NUL bytes");
+        }
+    }
+
+    /** The script a worker runs for request {@code r}; the request has passed {@link #check}. */
     private static String script(Worker w, long r, List<String> argv, String cwd, Map<String, String> env, boolean merge) {
         var s = new StringBuilder(256);
         String base = INSIDE + "/" + w.id + "/" + r + ".";
-        s.append("exec 9>").append(quote(base + "rc")).append("\n{ cd -- ").append(quote(cwd)).append(" && unset OLDPWD PWD &&");
+        s.append("exec 9>").append(Shell.quote(base + "rc")).append("\n{ cd -- ").append(Shell.quote(cwd)).append(" && unset OLDPWD PWD &&");
         var assignments = new StringBuilder();
-        env.forEach((k, v) -> {
-            if (!ENV_NAME.matcher(k).matches()) throw new IllegalArgumentException("invalid environment variable name: " + k);
-            assignments.append(' ').append(k).append('=').append(quote(v));
-        });
+        env.forEach((k, v) -> assignments.append(' ').append(k).append('=').append(Shell.quote(v)));
         var args = new StringBuilder();
-        for (String a : argv.subList(1, argv.size())) args.append(' ').append(quote(a));
-        String name = quote(argv.get(0));
+        for (String a : argv.subList(1, argv.size())) args.append(' ').append(Shell.quote(a));
+        String name = Shell.quote(argv.get(0));
         if (!DASH_BUILTINS.contains(argv.get(0))) {
             s.append(assignments).append(' ').append(name).append(args);
         } else {
             // Find the program on the request's PATH here (dash would run its builtin); env(1) reports it missing.
-            s.append(" { c=; p=").append(quote(env.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin")))
+            s.append(" { c=; p=").append(Shell.quote(env.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin")))
                     .append("; set -f; IFS=:; for d in $p; do if [ -f \"$d\"/").append(name).append(" ] && [ -x \"$d\"/")
                     .append(name).append(" ]; then c=\"$d\"/").append(name).append("; break; fi; done; unset IFS; set +f; ")
                     .append("if [ -n \"$c\" ]; then").append(assignments).append(" \"$c\"").append(args).append("; else")
                     .append(assignments).append(" /usr/bin/env -- ").append(name).append(args).append("; fi; }");
         }
-        s.append("; } <").append(quote(base + "in")).append(" >").append(quote(base + "out"))
-                .append(merge ? " 2>&1" : " 2>" + quote(base + "err")).append(" 9>&-\necho $? >&9\nexec 9>&-\ncd /\n");
+        s.append("; } <").append(Shell.quote(base + "in")).append(" >").append(Shell.quote(base + "out"))
+                .append(merge ? " 2>&1" : " 2>" + Shell.quote(base + "err")).append(" 9>&-\necho $? >&9\nexec 9>&-\ncd /\n");
         return s.toString();
-    }
-
-    private static String quote(String s) {
-        if (s.indexOf('\0') >= 0) throw new IllegalArgumentException("a command, its environment and directory cannot contain NUL bytes");
-        return Shell.quote(s);
     }
 
     private Worker takeWorker() throws IOException {

@@ -35,17 +35,7 @@ final class SandboxIo {
 
     /** Opens a FIFO on a platform thread; the caller waits without pinning its carrier. */
     static Closeable open(Path fifo, boolean write) throws IOException {
-        Future<Closeable> f = THREADS.submit(() -> write ? new FileOutputStream(fifo.toFile()) : new FileInputStream(fifo.toFile()));
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            f.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while opening " + fifo);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) throw io;
-            throw new IOException(e.getCause());
-        }
+        return call(() -> write ? new FileOutputStream(fifo.toFile()) : new FileInputStream(fifo.toFile()));
     }
 
     /**

@@ -71,6 +71,9 @@ public final class Daemon implements AutoCloseable {
         workspaces.setAgentNetwork(agent -> registry.find(agent)
                 .map(e -> new WorkspaceService.AgentNetwork(e.corral().egress(), e.corral().honoursProxy())));
         workspaces.recover();
+        String noWarm = workspaces.keepWarm(config.sandbox().warmSandboxes());
+        if (noWarm == null) log.info("sandbox pool: {} sandboxes kept warm", config.sandbox().warmSandboxes());
+        else log.info("sandbox pool off: {}", noWarm);
         var events = new EventLog(db.dataSource());
         var installer = new AgentInstaller(home);
         var sessions = new SessionHost(home, db, events, workspaces, registry, installer, System.getenv())

@@ -33,6 +33,12 @@ final class DoctorCommand implements Callable<Integer> {
         checks.add(new Check("cgroups", !"none".equals(cg.mode()) && cg.problem().isEmpty(),
                 "mode " + cg.mode() + cg.problem().map(p -> ": " + p + " (memory/pids/cpu limits not enforced)").orElse(": memory, pids and cpu limits enforced")));
         cg.reapAll();
+        boolean root = "root".equals(ProcessHandle.current().info().user().orElse(""));
+        boolean unshare = Files.isExecutable(Path.of("/usr/bin/unshare"));
+        checks.add(new Check("warm pool", true, root && unshare
+                ? "on under ./corral serve (root: sandboxes are started ahead of need, CORRAL_WARM_SANDBOXES)"
+                : "off (" + (root ? "unshare is missing: apt-get install util-linux" : "needs root")
+                        + "): every workspace start launches bubblewrap, ~2x slower"));
         int feature = Runtime.version().feature();
         checks.add(new Check("jdk", feature >= 21, "Java " + Runtime.version() + (feature >= 21 ? "" : " (need 21 or newer)")));
         try {

@@ -14,9 +14,12 @@ public record CorralConfig(Path home, Server server, SandboxDefaults sandbox, Fi
     /** Where the API listens. */
     public record Server(String bind, int port) {}
 
-    /** Defaults for sandboxes: limits of workspaces that name none, and timeouts. */
+    /**
+     * Defaults for sandboxes: limits of workspaces that name none, timeouts, and how many sandboxes are kept started
+     * ahead of need ({@code CORRAL_WARM_SANDBOXES}, default 2; 0 turns the pool off).
+     */
     public record SandboxDefaults(Limits limits, Duration startTimeout, Duration execTimeout, Duration cloneTimeout,
-                                  int processOutputBytes) {}
+                                  int processOutputBytes, int warmSandboxes) {}
 
     /** Limits of the files API. */
     public record FilesConfig(long maxFileBytes) {}
@@ -60,7 +63,8 @@ public record CorralConfig(Path home, Server server, SandboxDefaults sandbox, Fi
         var sandbox = new SandboxDefaults(limits, Duration.ofSeconds(intEnv(env, "CORRAL_SANDBOX_START_TIMEOUT_SECONDS", 30)),
                 Duration.ofSeconds(intEnv(env, "CORRAL_EXEC_TIMEOUT_SECONDS", 300)),
                 Duration.ofSeconds(intEnv(env, "CORRAL_CLONE_TIMEOUT_SECONDS", 1800)),
-                intEnv(env, "CORRAL_PROCESS_OUTPUT_BYTES", 4 * 1024 * 1024));
+                intEnv(env, "CORRAL_PROCESS_OUTPUT_BYTES", 4 * 1024 * 1024),
+                Math.max(0, Math.min(16, intEnv(env, "CORRAL_WARM_SANDBOXES", 2))));
         var files = new FilesConfig(longEnv(env, "CORRAL_MAX_FILE_BYTES", 512L * 1024 * 1024));
         var terminals = new TerminalsConfig(intEnv(env, "CORRAL_TERMINAL_RING_BYTES", 1 << 20),
                 intEnv(env, "CORRAL_TERMINALS_PER_WORKSPACE", 16),

@@ -53,6 +53,10 @@ public final class CorralMetrics {
                 .description("Bytes of terminal output read").register(registry);
         sandboxStart = Timer.builder("corral_sandbox_start").description("Time from sandbox launch to ready")
                 .publishPercentileHistogram().register(registry);
+        Gauge.builder("corral_sandbox_warm", workspaceService, WorkspaceService::warmSandboxes)
+                .description("Sandboxes started ahead of need, waiting for a workspace").register(registry);
+        FunctionCounter.builder("corral_sandbox_warm_starts", workspaceService, WorkspaceService::warmStarts)
+                .description("Workspace starts served by a warm sandbox").register(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
     }

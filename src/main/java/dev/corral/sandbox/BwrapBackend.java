@@ -18,6 +18,7 @@ public final class BwrapBackend implements SandboxBackend {
     private final Duration startTimeout;
     private final Path stateDir;
     private volatile Path etc;
+    private volatile WarmPool pool;
 
     /**
      * @param stateDir   directory for the backend's own files (the prepared /etc)
@@ -36,7 +37,40 @@ public final class BwrapBackend implements SandboxBackend {
 
     @Override
     public Sandbox create(SandboxSpec spec) {
+        WarmPool p = pool;
+        if (p != null && p.canServe(spec)) {
+            BwrapSandbox warm = p.take();
+            if (warm != null) {
+                warm.assign(spec);
+                return warm;
+            }
+        }
         return new BwrapSandbox(spec, etc(), cgroups, Readiness.started(), startTimeout);
+    }
+
+    @Override
+    public synchronized String keepWarm(SandboxSpec template, int count) {
+        if (pool != null) pool.close();
+        pool = null;
+        if (count <= 0) return "CORRAL_WARM_SANDBOXES is 0";
+        String why = Mounts.unavailable();
+        if (why != null) return why;
+        var p = new WarmPool(stateDir.resolve("pool"), template, count, etc(), cgroups, startTimeout);
+        pool = p;
+        p.fill();
+        return null;
+    }
+
+    @Override
+    public long warmTaken() {
+        WarmPool p = pool;
+        return p == null ? 0 : p.taken();
+    }
+
+    @Override
+    public int warmReady() {
+        WarmPool p = pool;
+        return p == null ? 0 : p.ready();
     }
 
     private Path etc() {
@@ -103,6 +137,7 @@ public final class BwrapBackend implements SandboxBackend {
 
     @Override
     public void reapOrphans() {
+        WarmPool.clean(stateDir.resolve("pool"));
         int killed = cgroups.reapAll();
         if (killed > 0) log.info("killed {} processes left by an earlier daemon", killed);
     }

@@ -33,7 +33,14 @@ final class BwrapSandbox implements Sandbox {
     private static final int KEPT_LINES = 20;
     private static final String LAUNCHER_SCRIPT = resource("launcher.sh");
 
-    private final SandboxSpec spec;
+    private volatile SandboxSpec spec;
+    /** Set for a warm sandbox (see {@link WarmPool}): the host directory whose {@code ws} and {@code home} it binds. */
+    private final Path slot;
+    /** The workspace a warm sandbox was handed to, adopted by the next {@link #start}. */
+    private SandboxSpec assigned;
+    private volatile Path runDir;
+    /** The run directory of the workspace a warm sandbox was handed to (its {@code fwd} is bound in). */
+    private volatile Path adoptedRunDir;
     private final Path etc;
     private final Cgroups cgroups;
     private final ReadinessCheck readiness;
@@ -48,19 +55,59 @@ final class BwrapSandbox implements Sandbox {
     private volatile long initPid;
     private volatile boolean running;
     private volatile String endReason;
-    private final CompletableFuture<String> ended = new CompletableFuture<>();
+    private volatile CompletableFuture<String> ended = new CompletableFuture<>();
 
     BwrapSandbox(SandboxSpec spec, Path etc, Cgroups cgroups, ReadinessCheck readiness, Duration startTimeout) {
+        this(spec, null, etc, cgroups, readiness, startTimeout);
+    }
+
+    private BwrapSandbox(SandboxSpec spec, Path slot, Path etc, Cgroups cgroups, ReadinessCheck readiness, Duration startTimeout) {
         this.spec = spec;
+        this.slot = slot;
+        this.runDir = spec.runDir();
         this.etc = etc;
         this.cgroups = cgroups;
         this.readiness = readiness;
         this.startTimeout = startTimeout;
     }
 
+    /**
+     * A sandbox for {@link WarmPool}: started before any workspace needs it, with {@code slot/ws} and
+     * {@code slot/home} (mount points shared with the sandbox's copies) at /workspace and the home directory, and the
+     * template's read-only mounts. {@link #assign} hands it to a workspace.
+     */
+    static BwrapSandbox warm(String name, Path slot, SandboxSpec template, Path etc, Cgroups cgroups, Duration startTimeout)
+            throws IOException {
+        for (String d : List.of("ws", "home", "fwd")) {
+            Path p = Files.createDirectories(slot.resolve(d));
+            Mounts.makeSharedMountPoint(p);
+        }
+        var spec = new SandboxSpec(name, slot.resolve("ws"), slot.resolve("home"), slot.resolve("run"), Limits.NONE,
+                NetworkPolicy.NONE, template.readOnlyMounts(), Map.of(), null);
+        return new BwrapSandbox(spec, slot, etc, cgroups, Readiness.started(), startTimeout);
+    }
+
+    /** Whether a warm sandbox can serve {@code spec}: the same mounts, no network, relays or credential helper. */
+    static boolean warmCanServe(SandboxSpec template, SandboxSpec spec) {
+        return spec.network().mode() == NetworkPolicy.Mode.NONE && spec.network().forward().isEmpty()
+                && spec.git() == null && spec.readOnlyMounts().equals(template.readOnlyMounts());
+    }
+
+    /** Hands this warm sandbox to the workspace of {@code spec}; the next {@link #start} adopts it (fast). */
+    void assign(SandboxSpec spec) {
+        synchronized (lock) {
+            assigned = spec;
+        }
+    }
+
     @Override
     public void start() {
         synchronized (lock) {
+            if (assigned != null) {
+                SandboxSpec real = assigned;
+                assigned = null;
+                if (adopt(real)) return;
+            }
             if (running) return;
             try {
                 launch();
@@ -75,9 +122,46 @@ final class BwrapSandbox implements Sandbox {
         }
     }
 
+    /**
+     * Makes this running warm sandbox the one of {@code real}: binds the workspace and home directories over the
+     * slot's mount points (the mounts propagate into the sandbox), names it, applies the limits. False, with this
+     * sandbox stopped and set to start cold for {@code real}, when it cannot.
+     */
+    private boolean adopt(SandboxSpec real) {
+        long t0 = System.nanoTime();
+        try {
+            if (!isRunning()) throw new IOException("it ended: " + endReason);
+            if (!Files.isDirectory(real.workspaceDir())) throw new IOException("no workspace directory");
+            Files.createDirectories(real.homeDir());
+            Mounts.bind(real.workspaceDir(), slot.resolve("ws"));
+            Mounts.bind(real.homeDir(), slot.resolve("home"));
+            // Relays made later (previews) put their sockets in the workspace's own run directory, as for any sandbox.
+            deleteTree(real.runDir());
+            Mounts.bind(Files.createDirectories(real.runDir().resolve("fwd")), slot.resolve("fwd"));
+            adoptedRunDir = real.runDir();
+            writeEtc(runDir.resolve("etc"), real.id());
+            Mounts.setHostname(initPid, real.id());
+            group.apply(real.limits());
+            spec = real;
+            log.debug("sandbox {} adopted warm sandbox {} in {} ms", real.id(), runDir.getParent().getFileName(), ms(System.nanoTime() - t0));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.info("warm sandbox not used for {} ({}); starting one", real.id(), e.getMessage());
+            stop();
+            spec = real;
+            runDir = real.runDir();
+            return false;
+        }
+    }
+
     private void launch() throws IOException {
         long t0 = System.nanoTime();
-        Path run = spec.runDir();
+        endReason = null;
+        ended = new CompletableFuture<>();
+        synchronized (lastLines) {
+            lastLines.clear();
+        }
+        Path run = runDir;
         deleteTree(run);
         Files.createDirectories(run.resolve("etc"));
         Files.createDirectories(run.resolve("fwd"));
@@ -86,7 +170,7 @@ final class BwrapSandbox implements Sandbox {
             throw new SandboxStartException("the workspace directory " + spec.workspaceDir() + " does not exist");
         }
         Files.createDirectories(spec.homeDir());
-        writeEtc(run.resolve("etc"));
+        writeEtc(run.resolve("etc"), spec.id());
 
         boolean privateNet = spec.network().mode() != NetworkPolicy.Mode.HOST;
         List<NetworkPolicy.Endpoint> forwards = privateNet ? spec.network().forward() : List.of();
@@ -132,7 +216,7 @@ final class BwrapSandbox implements Sandbox {
         if (!privateNet) cmd.addAll(List.of("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"));
         cmd.addAll(List.of("--bind", spec.workspaceDir().toString(), SandboxSpec.WORKSPACE,
                 "--bind", spec.homeDir().toString(), SandboxSpec.HOME,
-                "--bind", run.resolve("fwd").toString(), "/run/corral/fwd",
+                "--bind", (slot != null ? slot.resolve("fwd") : run.resolve("fwd")).toString(), "/run/corral/fwd",
                 "--bind", run.resolve("launch").toString(), Launcher.INSIDE));
         spec.readOnlyMounts().forEach((host, target) -> cmd.addAll(List.of("--ro-bind", host.toString(), target)));
         // The init is the launcher (launcher.sh): it starts the relays, says it is ready, then makes workers.
@@ -154,7 +238,9 @@ final class BwrapSandbox implements Sandbox {
         launcher = new Launcher(run.resolve("launch"), bwrap.getOutputStream());
 
         var ready = new CompletableFuture<Void>();
-        Thread.ofVirtual().name("sandbox-" + spec.id()).start(() -> watch(ready));
+        Process started = bwrap;
+        CompletableFuture<String> end = ended;
+        Thread.ofVirtual().name("sandbox-" + spec.id()).start(() -> watch(started, ready, end));
         try {
             ready.get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -174,7 +260,7 @@ final class BwrapSandbox implements Sandbox {
     }
 
     /** Reads the sandbox's output: the ready marker completes {@code ready}; the end of output means it ended. */
-    private void watch(CompletableFuture<Void> ready) {
+    private void watch(Process bwrap, CompletableFuture<Void> ready, CompletableFuture<String> ended) {
         try (var in = new BufferedReader(new InputStreamReader(bwrap.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
@@ -199,6 +285,10 @@ final class BwrapSandbox implements Sandbox {
         }
         String reason = code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
         ready.completeExceptionally(new SandboxStartException("sandbox " + spec.id() + " " + reason + " before it was ready"));
+        if (bwrap != this.bwrap) { // a warm sandbox that was replaced by a cold start
+            ended.complete(reason);
+            return;
+        }
         if (running) log.warn("sandbox {} ended: {}{}", spec.id(), reason, tail());
         endReason = endReason != null ? endReason : reason;
         running = false;
@@ -217,9 +307,10 @@ final class BwrapSandbox implements Sandbox {
         return s.toString();
     }
 
-    private void writeEtc(Path dir) throws IOException {
-        Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost " + spec.id() + "\n::1\tlocalhost ip6-localhost\n");
-        Files.writeString(dir.resolve("hostname"), spec.id() + "\n");
+    /** The sandbox's /etc/hosts and /etc/hostname; rewritten in place (the same inodes stay bound) on adoption. */
+    private static void writeEtc(Path dir, String hostname) throws IOException {
+        Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost " + hostname + "\n::1\tlocalhost ip6-localhost\n");
+        Files.writeString(dir.resolve("hostname"), hostname + "\n");
     }
 
     private Map<String, String> baseEnv() {
@@ -251,7 +342,8 @@ final class BwrapSandbox implements Sandbox {
         // nsenter -r -w takes the init's root and working directory (/workspace); another directory needs a cd inside.
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", joinCgroups() + "exec nsenter -t " + initPid
                 + " -U -m -u -i -n -p -C -r -w -S " + SandboxSpec.UID + " -G " + SandboxSpec.UID + " -- \"$@\"", "sh"));
-        if (!cwd.equals(SandboxSpec.WORKSPACE)) argv.addAll(List.of("/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", cwd));
+        // A warm sandbox's init sits in the slot directory under the workspace's mount: always change directory.
+        if (!cwd.equals(SandboxSpec.WORKSPACE) || slot != null) argv.addAll(List.of("/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", cwd));
         argv.addAll(command.argv());
         var env = baseEnv();
         env.putAll(command.env());
@@ -331,9 +423,36 @@ final class BwrapSandbox implements Sandbox {
             }
             relays.clear();
             try {
-                deleteTree(spec.runDir());
+                deleteTree(runDir);
             } catch (IOException e) {
-                log.debug("cannot clean {}: {}", spec.runDir(), e.getMessage());
+                log.debug("cannot clean {}: {}", runDir, e.getMessage());
+            }
+            if (slot != null) releaseSlot();
+            Path adopted = adoptedRunDir;
+            if (adopted != null) {
+                try {
+                    deleteTree(adopted);
+                } catch (IOException e) {
+                    log.debug("cannot clean {}: {}", adopted, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Unmounts a warm sandbox's slot and removes its directories, never recursively: if a mount stayed, the
+     * workspace's files stay untouched behind it.
+     */
+    private void releaseSlot() {
+        if (!Mounts.unmountAll(slot)) {
+            log.warn("cannot unmount {}: left in place", slot);
+            return;
+        }
+        for (Path p : List.of(slot.resolve("ws"), slot.resolve("home"), slot.resolve("fwd"), slot)) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                log.debug("cannot remove {}: {}", p, e.getMessage());
             }
         }
     }

@@ -21,4 +21,25 @@ public interface SandboxBackend {
 
     /** Kills what a previous daemon left behind (processes, cgroups). Called once at daemon start. */
     void reapOrphans();
+
+    /**
+     * Keeps up to {@code count} sandboxes started ahead of need for specs like {@code template} (its mounts; any
+     * workspace, home, limits, no network), so that {@link #create} of such a spec returns one that starts at once.
+     * A backend that cannot, or {@code count} 0, does nothing.
+     *
+     * @return why sandboxes are not kept warm, or null when they are
+     */
+    default String keepWarm(SandboxSpec template, int count) {
+        return "not supported by the " + name() + " backend";
+    }
+
+    /** Sandboxes started and waiting for a workspace now. */
+    default int warmReady() {
+        return 0;
+    }
+
+    /** Sandboxes handed out warm by {@link #create} so far. */
+    default long warmTaken() {
+        return 0;
+    }
 }

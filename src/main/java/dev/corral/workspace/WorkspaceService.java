@@ -237,6 +237,32 @@ public final class WorkspaceService implements AutoCloseable {
     }
 
     /** Starts the sandbox; caller holds the lock. */
+    /**
+     * Asks the backend to keep {@code count} sandboxes started ahead of need for workspaces with the default
+     * network ({@code none}); call after {@link #recover}. Returns why it does not, or null.
+     */
+    public String keepWarm(int count) {
+        Path agents = settings.home().resolve("agents");
+        try {
+            Files.createDirectories(agents);
+        } catch (IOException e) {
+            return "cannot create " + agents + ": " + e.getMessage();
+        }
+        var template = new SandboxSpec("template", null, null, null, null, NetworkPolicy.NONE,
+                Map.of(agents, SandboxSpec.AGENTS), Map.of(), null);
+        return backend.keepWarm(template, count);
+    }
+
+    /** Sandboxes started and waiting for a workspace. */
+    public int warmSandboxes() {
+        return backend.warmReady();
+    }
+
+    /** Workspace starts that were served by a warm sandbox so far. */
+    public long warmStarts() {
+        return backend.warmTaken();
+    }
+
     private void startSandbox(Workspace w, Runtime rt) {
         Path agents = settings.home().resolve("agents");
         try {

@@ -45,6 +45,16 @@ public final class TestDaemon implements AutoCloseable {
         return d;
     }
 
+    /**
+     * What {@code ./corral serve} runs the daemon under: as root, a mount namespace of its own, where the warm
+     * sandbox pool may mount (unshare without --fork execs the JVM: the daemon keeps the pid we get).
+     */
+    public static List<String> serveNamespace() {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        boolean unshare = Files.isExecutable(Path.of("/usr/bin/unshare"));
+        return root && unshare ? List.of("/usr/bin/unshare", "--mount", "--propagation", "slave") : List.of();
+    }
+
     /** The java command and classpath that run Corral's main class in a fresh JVM. */
     public static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -61,7 +71,8 @@ public final class TestDaemon implements AutoCloseable {
 
     private void launch(int wantedPort) {
         try {
-            List<String> cmd = javaCommand();
+            List<String> cmd = new ArrayList<>(serveNamespace());
+            cmd.addAll(javaCommand());
             cmd.addAll(List.of("serve", "--port", String.valueOf(wantedPort), "--home", home.toString()));
             var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             pb.environment().putAll(env);

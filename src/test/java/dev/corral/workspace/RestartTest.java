@@ -87,11 +87,22 @@ class RestartTest implements DaemonLogOnFailure.HasDaemon {
                 .filter(p -> p.info().commandLine().map(c -> c.contains(text)).orElse(false)).toList();
     }
 
-    /** The sandboxes of one workspace: outer bwrap processes (bwrap forks once more inside its namespaces). */
+    /**
+     * The sandboxes of one workspace: the bwrap processes inside their namespaces (bwrap forks once there) whose
+     * mounts include the workspace's home directory. Its command line does not tell: a warm sandbox was started
+     * before the workspace existed, and its directories were mounted into it later.
+     */
     static List<ProcessHandle> sandboxesOf(String id) {
+        String home = "/workspaces/" + id + "/home ";
         return ProcessHandle.allProcesses().filter(RestartTest::isBwrap)
-                .filter(p -> p.info().commandLine().map(c -> c.contains("--hostname " + id + " ")).orElse(false))
-                .filter(p -> p.parent().map(parent -> !isBwrap(parent)).orElse(true)).toList();
+                .filter(p -> p.parent().map(RestartTest::isBwrap).orElse(false))
+                .filter(p -> {
+                    try {
+                        return java.nio.file.Files.readString(Path.of("/proc/" + p.pid() + "/mountinfo")).contains(home);
+                    } catch (java.io.IOException e) {
+                        return false; // gone
+                    }
+                }).toList();
     }
 
     private static boolean isBwrap(ProcessHandle p) {

@@ -33,6 +33,9 @@ export function terminalView(pane: HTMLElement, w: any) {
   };
   const renderTabs = () => clear(tabBar, tabs.map(t => t.tabEl));
   const addTab = (rec: any) => {
+    // The list loaded at start may arrive after a tab the user opened meanwhile: never show one twice.
+    const known = tabs.find(x => x.rec.terminalId === rec.terminalId);
+    if (known) return known;
     const t = new Tab(rec, base, stage, {
       select: () => select(t),
       close: async () => {
@@ -49,6 +52,7 @@ export function terminalView(pane: HTMLElement, w: any) {
     return t;
   };
   const create = async () => {
+    await loaded; // the tabs that exist first, so a late list does not redraw the bar under a new tab's rename
     const size = active?.size() ?? { cols: 100, rows: 30 };
     try {
       const rec = await post(base, size);

@@ -38,7 +38,7 @@ final class DoctorCommand implements Callable<Integer> {
         checks.add(new Check("warm pool", true, root && unshare
                 ? "on under ./corral serve (root: sandboxes are started ahead of need, CORRAL_WARM_SANDBOXES)"
                 : "off (" + (root ? "unshare is missing: apt-get install util-linux" : "needs root")
-                        + "): every workspace start launches bubblewrap, ~2x slower"));
+                        + "): every workspace start and resume launches bubblewrap first, 20-30 ms more here"));
         int feature = Runtime.version().feature();
         checks.add(new Check("jdk", feature >= 21, "Java " + Runtime.version() + (feature >= 21 ? "" : " (need 21 or newer)")));
         try {

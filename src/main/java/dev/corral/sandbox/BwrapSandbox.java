@@ -448,6 +448,11 @@ final class BwrapSandbox implements Sandbox {
             log.warn("cannot unmount {}: left in place", slot);
             return;
         }
+        try {
+            deleteTree(slot.resolve("run")); // left by a cold start after a failed adoption; nothing is mounted here now
+        } catch (IOException e) {
+            log.debug("cannot clean {}: {}", slot, e.getMessage());
+        }
         for (Path p : List.of(slot.resolve("ws"), slot.resolve("home"), slot.resolve("fwd"), slot)) {
             try {
                 Files.deleteIfExists(p);

@@ -78,9 +78,12 @@ final class WarmPool {
         }
         // The replacement starts a moment later: on a small machine it would compete for CPU with the start of the
         // workspace that took this one and with its first programs.
-        if (taken != null) this.taken.incrementAndGet();
-        if (taken != null) CompletableFuture.delayedExecutor(REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS).execute(this::fill);
-        else fill();
+        if (taken == null) {
+            fill();
+        } else {
+            this.taken.incrementAndGet();
+            CompletableFuture.delayedExecutor(REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS).execute(this::fill);
+        }
         return taken;
     }
 

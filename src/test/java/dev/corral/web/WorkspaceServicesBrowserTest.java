@@ -30,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 
@@ -167,8 +166,17 @@ class WorkspaceServicesBrowserTest implements DaemonLogOnFailure.HasDaemon {
         await().atMost(SHORT).until(() -> b.findAll(".tab-title").size() == 2);
         // Rename once the new shell is up (its prompt shows), as a person would.
         b.awaitText(".term-host:not([hidden]) .xterm-rows", "$", SHORT);
-        new Actions(b.driver).doubleClick(b.find(".tab-title[aria-selected=true]")).perform();
-        b.awaitVisible(".tab-rename", SHORT).sendKeys(Keys.chord(Keys.CONTROL, "a"), "build", Keys.ENTER);
+        // F2 on the selected tab (WebUiBrowserTest double-clicks): a double-click here could land beside the tab
+        // when the ports panel above it redraws.
+        b.find(".tab-title[aria-selected=true]").sendKeys(Keys.F2);
+        WebElement renameBox;
+        try {
+            renameBox = b.awaitVisible(".tab-rename", SHORT);
+        } catch (RuntimeException e) {
+            b.screenshot("fail-tab-rename");
+            throw e;
+        }
+        renameBox.sendKeys(Keys.chord(Keys.CONTROL, "a"), "build", Keys.ENTER);
         b.awaitText(".tab-title", "build", SHORT);
         await().atMost(SHORT).until(() -> api.get("/api/v1/workspaces/" + ws + "/terminals").text().contains("\"build\""));
         String before = daemon.url();

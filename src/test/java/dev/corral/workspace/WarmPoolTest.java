@@ -135,6 +135,21 @@ class WarmPoolTest implements DaemonLogOnFailure.HasDaemon {
     }
 
     @Test
+    void twoWarmSandboxesSeeOnlyTheirOwnWorkspace() throws Exception {
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        Files.writeString(other.resolve("secret"), "b's\n");
+        String a = api.createRunning(json("name", "a", "path", project.toString())).path("id").asText();
+        String b = api.createRunning(json("name", "b", "path", other.toString())).path("id").asText();
+        assertThat(warmStarts()).isEqualTo(2);
+        // Every slot is a shared mount in the daemon's namespace, but a sandbox keeps only its own: the others went
+        // with the old root when bubblewrap switched roots, and with them their propagation.
+        String mountsOfA = api.sh(a, "cat /proc/self/mountinfo").path("stdout").asText();
+        assertThat(mountsOfA).contains("/workspaces/" + a + "/home").doesNotContain(b).doesNotContain(other.toString());
+        assertThat(api.sh(a, "cat /workspace/secret").path("exitCode").asInt()).isNotZero();
+        assertThat(api.sh(b, "cat /workspace/secret; cat /workspace/README").path("stdout").asText()).isEqualTo("b's\n");
+    }
+
+    @Test
     void workspacesThePoolCannotServeStartCold() {
         String id = api.createRunning(json("name", "hostnet", "path", project.toString(), "network", Map.of("mode", "host")))
                 .path("id").asText();

@@ -236,7 +236,6 @@ public final class WorkspaceService implements AutoCloseable {
         }
     }
 
-    /** Starts the sandbox; caller holds the lock. */
     /**
      * Asks the backend to keep {@code count} sandboxes started ahead of need for workspaces with the default
      * network ({@code none}); call after {@link #recover}. Returns why it does not, or null.
@@ -263,6 +262,7 @@ public final class WorkspaceService implements AutoCloseable {
         return backend.warmTaken();
     }
 
+    /** Starts the sandbox; caller holds the lock. */
     private void startSandbox(Workspace w, Runtime rt) {
         Path agents = settings.home().resolve("agents");
         try {

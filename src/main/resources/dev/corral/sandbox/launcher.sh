@@ -22,10 +22,11 @@ for r in "$@"; do
   n=0
   until grep -q "$hex" /proc/net/tcp; do n=$((n + 1)); [ $n -gt 2000 ] && exit 97; sleep 0.005; done
 done
-echo corral-sandbox-ready
-# Worker 1 starts while the daemon finishes the start, so the first program need not wait long for it. setsid -f
-# forks it: started in the background by this shell, it would ignore SIGINT and SIGQUIT for good.
+# Worker 1 starts before the ready marker, and runs on while the daemon finishes the start, so the first program
+# need not wait long for it. setsid -f forks it: started in the background by this shell, it would ignore SIGINT
+# and SIGQUIT for good.
 setsid -f dash -c "$WORKER" "$L/1" </dev/null
+echo corral-sandbox-ready
 while read -r op a b; do
   case $op in
     w) setsid -f dash -c "$WORKER" "$L/$a" </dev/null ;;

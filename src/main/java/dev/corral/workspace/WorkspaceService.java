@@ -241,14 +241,13 @@ public final class WorkspaceService implements AutoCloseable {
      * network ({@code none}); call after {@link #recover}. Returns why it does not, or null.
      */
     public String keepWarm(int count) {
-        Path agents = settings.home().resolve("agents");
+        Map<Path, String> mounts;
         try {
-            Files.createDirectories(agents);
-        } catch (IOException e) {
-            return "cannot create " + agents + ": " + e.getMessage();
+            mounts = agentsMount();
+        } catch (CorralException e) {
+            return e.getMessage();
         }
-        var template = new SandboxSpec("template", null, null, null, null, NetworkPolicy.NONE,
-                Map.of(agents, SandboxSpec.AGENTS), Map.of(), null);
+        var template = new SandboxSpec("template", null, null, null, null, NetworkPolicy.NONE, mounts, Map.of(), null);
         return backend.keepWarm(template, count);
     }
 
@@ -262,15 +261,20 @@ public final class WorkspaceService implements AutoCloseable {
         return backend.warmTaken();
     }
 
-    /** Starts the sandbox; caller holds the lock. */
-    private void startSandbox(Workspace w, Runtime rt) {
+    /** Installed agents, visible read-only in every sandbox at the same layout as on the host (the directory made). */
+    private Map<Path, String> agentsMount() {
         Path agents = settings.home().resolve("agents");
         try {
             Files.createDirectories(agents);
         } catch (IOException e) {
             throw new CorralException(CorralException.Kind.INTERNAL, "io_error", "cannot create " + agents + ": " + e.getMessage());
         }
-        // Installed agents are visible read-only in every sandbox, at the same layout as on the host.
+        return Map.of(agents, SandboxSpec.AGENTS);
+    }
+
+    /** Starts the sandbox; caller holds the lock. */
+    private void startSandbox(Workspace w, Runtime rt) {
+        Map<Path, String> agentsMount = agentsMount();
         NetworkPolicy network = w.network();
         if (network.mode() == NetworkPolicy.Mode.PROXY && w.agent() != null) {
             var allow = new ArrayList<>(network.allow());
@@ -279,7 +283,7 @@ public final class WorkspaceService implements AutoCloseable {
         }
         var spec = new SandboxSpec(w.id(), repoDir(w), workspaceDir(w.id()).resolve("home"),
                 settings.home().resolve("run").resolve(w.id()), w.limits(), network,
-                Map.of(agents, SandboxSpec.AGENTS), Map.of(), gitCredential(w.id()));
+                agentsMount, Map.of(), gitCredential(w.id()));
         Sandbox sandbox = backend.create(spec);
         long t0 = System.nanoTime();
         sandbox.start();

@@ -5,15 +5,13 @@ import dev.corral.pty.Terminal;
 import dev.corral.pty.TerminalConfig;
 import dev.corral.pty.TerminalEvent;
 import dev.corral.pty.TerminalSize;
+import dev.corral.pty.Viewer;
 import dev.corral.sandbox.HostCommand;
 import dev.corral.testing.Api;
 import dev.corral.testing.TestDaemon;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,18 +21,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Issue 3's figures, in one run: the same bash, producing the same bytes, served three ways: Corral's PTY read
  * in-process (the ceiling), Corral's terminal WebSocket through the daemon (the shell in a bwrap sandbox), and
- * terminado (Jupyter's terminal server) on another loopback port. Output throughput of
- * {@code head -c N /dev/zero | base64}, and keystroke echo latency of single-byte round trips.
- * Usage: bench/run terminal [megabytes of zeros, default 64] [round trips, default 1000] [rounds, default 3]
+ * terminado (Jupyter's terminal server) on another loopback port. Output throughput of a large {@code cat} (a file of
+ * base64 text each shell writes to its own {@code /tmp} first), and keystroke echo latency of single-byte round trips.
+ * Usage: bench/run terminal [megabytes of zeros base64-encoded into the file, default 64] [round trips, default 1000]
+ * [rounds, default 3]
  */
 public final class TerminalBench {
     static final List<String> SHELL = List.of("/bin/bash", "--norc", "--noprofile");
+    /** Where each shell writes the text it then cats: its own /tmp (the sandbox's is private to it). */
+    static final String BIG_FILE = "/tmp/corral-terminal-bench.txt";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One way of reaching a shell under a PTY: send keys, receive output. */
@@ -55,6 +55,7 @@ public final class TerminalBench {
         final List<Double> echoMs = new ArrayList<>();
         long bytes;
         long chunks;
+        long skippedBytes;
 
         Contender(String name, Session session, Receiver rx) {
             this.name = name;
@@ -80,7 +81,7 @@ public final class TerminalBench {
         int trips = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         Path tmp = Files.createTempDirectory("corral-term-bench");
-        String producer = "head -c " + mb + "M /dev/zero | base64; echo BENCH-$((40+2))-END\n";
+        String producer = "cat " + BIG_FILE + "; echo BENCH-$((40+2))-END\n";
 
         try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), Map.of("LOG_LEVEL", "WARN"))) {
             Api api = daemon.api();
@@ -96,7 +97,7 @@ public final class TerminalBench {
                     new Contender("Corral WebSocket via daemon (bwrap sandbox)", corralSession(daemon, ws, tid, corral), corral),
                     new Contender("terminado (Jupyter) WebSocket", terminadoSession(jupyter), jupyter));
             try {
-                for (var c : contenders) warmUp(c);
+                for (var c : contenders) warmUp(c, mb);
                 // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
                 for (int round = 0; round < rounds; round++) {
                     for (var c : contenders) throughput(c, producer);
@@ -105,6 +106,7 @@ public final class TerminalBench {
                 }
             } finally {
                 for (var c : contenders) c.session.close();
+                Files.deleteIfExists(Path.of(BIG_FILE)); // the host shells' copy; the sandbox's /tmp goes with it
             }
             report(contenders, mb, trips, rounds);
         }
@@ -114,7 +116,7 @@ public final class TerminalBench {
         Contender ceiling = all.get(0);
         Contender corral = all.get(1);
         Contender jupyter = all.get(2);
-        System.out.printf("%nproducer: head -c %dM /dev/zero | base64 (%,d bytes through the PTY), %d rounds, median shown;"
+        System.out.printf("%nproducer: cat of a file of %dM zeros in base64 (%,d bytes through the PTY), %d rounds, median shown;"
                 + " echo: %d single-byte round trips each%n", mb, corral.bytes, rounds, trips);
         System.out.printf("%-44s %8s %16s %12s %12s%n", "server", "MB/s", "server CPU ms/MB", "echo p50 ms", "echo p99 ms");
         for (var x : all) {
@@ -128,8 +130,9 @@ public final class TerminalBench {
         System.out.printf("terminado/Corral server CPU:  %.2fx per MB (the ceiling's figure is the whole bench JVM)%n",
                 jupyter.cpu() / corral.cpu());
         for (var x : all) {
-            System.out.printf("  %s: MB/s per round %s, avg output chunk %,d bytes%n", x.name, x.mbPerSecond.stream()
-                    .map(v -> String.format("%.1f", v)).toList(), x.bytes / Math.max(1, x.chunks));
+            System.out.printf("  %s: MB/s per round %s, avg output chunk %,d bytes, skipped %,d bytes%n", x.name,
+                    x.mbPerSecond.stream().map(v -> String.format("%.1f", v)).toList(), x.bytes / Math.max(1, x.chunks),
+                    x.skippedBytes);
         }
     }
 
@@ -137,13 +140,14 @@ public final class TerminalBench {
         return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
-    /** Waits for a prompt, then exercises both paths a little. */
-    private static void warmUp(Contender c) throws Exception {
+    /** Waits for a prompt, writes the file to cat and cats it once, then exercises the echo path a little. */
+    private static void warmUp(Contender c, int mb) throws Exception {
         c.rx.arm("$");
         c.session.send("PS1='$ '\n".getBytes(StandardCharsets.US_ASCII));
         c.rx.await(Duration.ofSeconds(30));
         c.rx.arm("WARM-2-END");
-        c.session.send("head -c 4M /dev/zero | base64; echo WARM-$((1+1))-END\n".getBytes(StandardCharsets.US_ASCII));
+        c.session.send(("head -c " + mb + "M /dev/zero | base64 >" + BIG_FILE + "; cat " + BIG_FILE
+                + "; echo WARM-$((1+1))-END\n").getBytes(StandardCharsets.US_ASCII));
         c.rx.await(Duration.ofSeconds(120));
         echo(c.session, c.rx, 200);
     }
@@ -155,11 +159,22 @@ public final class TerminalBench {
         long cpu0 = cpuNanos(c.session.server());
         long t0 = System.nanoTime();
         c.session.send(producer.getBytes(StandardCharsets.US_ASCII));
-        c.rx.await(Duration.ofMinutes(10));
+        long skippedBefore = c.rx.skipped();
+        boolean markerAgain = false;
+        for (long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos(); ; ) {
+            if (c.rx.awaitQuietly(Duration.ofMillis(500))) break;
+            if (System.nanoTime() > deadline) throw new IllegalStateException(c.name + ": no end marker in 10 minutes");
+            // A viewer skipped forward may have been moved past the marker: ask the shell for it once more.
+            if (!markerAgain && c.rx.skipped() > skippedBefore) {
+                c.session.send("echo BENCH-$((40+2))-END\n".getBytes(StandardCharsets.US_ASCII));
+                markerAgain = true;
+            }
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
         double cpuMs = (cpuNanos(c.session.server()) - cpu0) / 1e6;
         long bytes = c.rx.total() - before;
         c.bytes = bytes;
+        c.skippedBytes += c.rx.skipped() - skippedBefore;
         c.chunks += c.rx.chunks() - chunksBefore;
         c.mbPerSecond.add(bytes / seconds / 1e6);
         c.cpuMsPerMb.add(cpuMs / (bytes / 1e6));
@@ -184,6 +199,7 @@ public final class TerminalBench {
     /** Output sink that counts bytes and completes a waiter when a marker shows up. */
     static final class Receiver {
         private long total;
+        private long skipped;
         private long chunks;
         private String marker;
         private String window = "";
@@ -203,6 +219,25 @@ public final class TerminalBench {
             w.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
 
+        /** True if the marker showed up within {@code timeout}. */
+        boolean awaitQuietly(Duration timeout) throws Exception {
+            try {
+                await(timeout);
+                return true;
+            } catch (java.util.concurrent.TimeoutException e) {
+                return false;
+            }
+        }
+
+        /** Bytes the server said it skipped (Corral's replay frames); 0 for servers that never skip. */
+        synchronized long skipped() {
+            return skipped;
+        }
+
+        synchronized void skip(long bytes) {
+            skipped += bytes;
+        }
+
         synchronized long total() {
             return total;
         }
@@ -212,7 +247,8 @@ public final class TerminalBench {
         }
 
         void accept(byte[] bytes, int off, int len) {
-            accept(new String(bytes, off, len, StandardCharsets.ISO_8859_1), len);
+            int tail = Math.min(len, 256); // the marker check looks at the last 256 characters only
+            accept(new String(bytes, off + len - tail, tail, StandardCharsets.ISO_8859_1), len);
         }
 
         synchronized void accept(String chunk, int byteCount) {
@@ -232,9 +268,20 @@ public final class TerminalBench {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("TERM", "xterm-256color");
         var terminal = Terminal.start("bench", new HostCommand(SHELL, env), TerminalSize.of(120, 40), "bench",
-                TerminalConfig.defaults().withRingCapacity(256 << 20).withViewerLagBudget(256 << 20));
-        var sub = terminal.attach(0, e -> {
-            if (e instanceof TerminalEvent.Output o) rx.accept(o.bytes(), 0, o.bytes().length);
+                TerminalConfig.defaults());
+        var sub = terminal.attach(0, new Viewer() {
+            private long offset = -1; // the output offset reached
+
+            @Override
+            public void onEvent(TerminalEvent e) {
+                if (e instanceof TerminalEvent.Replay r) {
+                    if (offset >= 0 && r.from() > offset) rx.skip(r.from() - offset); // skipped forward
+                    offset = r.from();
+                } else if (e instanceof TerminalEvent.Output o) {
+                    offset += o.bytes().length;
+                    rx.accept(o.bytes(), 0, o.bytes().length);
+                }
+            }
         });
         return new Session() {
             @Override
@@ -259,33 +306,30 @@ public final class TerminalBench {
         long daemonPid = daemon.pid();
         String url = "ws://127.0.0.1:" + daemon.port() + "/api/v1/workspaces/" + ws + "/terminals/" + tid
                 + "?token=" + daemon.token();
-        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new WebSocket.Listener() {
-            private int replays;
+        var socket = RawWebSocket.connect(URI.create(url), new RawWebSocket.Listener() {
+            private long offset = -1; // the output offset reached
 
             @Override
-            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                // Any replay frame after the first means this socket fell a ring's worth behind and was skipped.
-                if (data.toString().contains("\"replay\"") && ++replays > 1) {
-                    System.out.println("Corral WebSocket: skipped forward: " + data);
+            public void onText(String text) throws Exception {
+                var frame = JSON.readTree(text);
+                if ("replay".equals(frame.path("type").asText())) {
+                    long from = frame.path("from").asLong();
+                    // A replay past the offset reached: this socket fell too far behind and was skipped forward.
+                    if (offset >= 0 && from > offset) rx.skip(from - offset);
+                    offset = from;
                 }
-                w.request(1);
-                return null;
             }
 
             @Override
-            public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
-                int n = data.remaining();
-                var bytes = new byte[n];
-                data.get(bytes);
-                rx.accept(bytes, 0, n);
-                w.request(1);
-                return null;
+            public void onBinary(byte[] bytes, int length) {
+                offset += length;
+                rx.accept(bytes, 0, length);
             }
-        }).get(10, TimeUnit.SECONDS);
+        });
         return new Session() {
             @Override
-            public synchronized void send(byte[] keys) {
-                socket.sendBinary(ByteBuffer.wrap(keys), true).join();
+            public void send(byte[] keys) throws Exception {
+                socket.sendBinary(keys);
             }
 
             @Override
@@ -295,7 +339,7 @@ public final class TerminalBench {
 
             @Override
             public void close() {
-                socket.abort();
+                socket.close();
             }
         };
     }
@@ -315,33 +359,22 @@ public final class TerminalBench {
         }
         Thread.ofVirtual().start(() -> out.lines().forEach(l -> { })); // drain its log
         String url = "ws://127.0.0.1:" + line.substring(5).trim() + "/websocket";
-        var text = new StringBuilder();
-        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new WebSocket.Listener() {
+        var socket = RawWebSocket.connect(URI.create(url), new RawWebSocket.Listener() {
             @Override
-            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                text.append(data);
-                if (last) {
-                    try {
-                        var node = JSON.readTree(text.toString());
-                        if ("stdout".equals(node.path(0).asText())) {
-                            String s = node.path(1).asText();
-                            rx.accept(s, s.getBytes(StandardCharsets.UTF_8).length);
-                        }
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                    text.setLength(0);
+            public void onText(String text) throws Exception {
+                var node = JSON.readTree(text);
+                if ("stdout".equals(node.path(0).asText())) {
+                    String s = node.path(1).asText();
+                    rx.accept(s, s.getBytes(StandardCharsets.UTF_8).length);
                 }
-                w.request(1);
-                return null;
             }
-        }).get(10, TimeUnit.SECONDS);
-        socket.sendText("[\"set_size\",40,120]", true).join();
+        });
+        socket.sendText("[\"set_size\",40,120]");
         return new Session() {
             @Override
-            public synchronized void send(byte[] keys) throws Exception {
+            public void send(byte[] keys) throws Exception {
                 String s = new String(keys, StandardCharsets.ISO_8859_1);
-                socket.sendText(JSON.writeValueAsString(List.of("stdin", s)), true).join();
+                socket.sendText(JSON.writeValueAsString(List.of("stdin", s)));
             }
 
             @Override
@@ -351,7 +384,7 @@ public final class TerminalBench {
 
             @Override
             public void close() {
-                socket.abort();
+                socket.close();
                 server.destroy();
             }
         };

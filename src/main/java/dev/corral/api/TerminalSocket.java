@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.eclipse.jetty.websocket.api.WriteCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,7 +148,7 @@ public final class TerminalSocket implements Consumer<WsConfig> {
         // Pings keep an idle terminal's socket from hitting Jetty's idle timeout.
         ctx.enableAutomaticPings(PING_INTERVAL.toSeconds(), TimeUnit.SECONDS);
         var bucket = new TokenBucket(limits.inputBurstBytes(), limits.inputBytesPerSecond());
-        var subscription = terminal.attach(offset, event -> send(ctx, event));
+        var subscription = terminal.attach(offset, (event, next) -> send(ctx, event, next));
         var connection = new Connection(terminal, subscription, bucket);
         var id = ctx.sessionId();
         connections.put(id, connection);
@@ -155,16 +156,36 @@ public final class TerminalSocket implements Consumer<WsConfig> {
         subscription.onEnd().thenRun(() -> connections.remove(id, connection));
     }
 
-    private void send(WsContext ctx, TerminalEvent event) {
-        // Runs on the subscription's virtual thread; blocking sends slow only this socket.
+    /**
+     * Queues one event on the socket without blocking (often on the PTY reader's thread); {@code next} runs once Jetty
+     * has written it, so at most one frame per socket waits in Jetty at a time. A failed write closes the socket, and
+     * the close detaches the subscription.
+     */
+    private void send(WsContext ctx, TerminalEvent event, Runnable next) {
+        var remote = ctx.session.getRemote();
         switch (event) {
-            case TerminalEvent.Replay r -> ctx.send(TerminalControl.replay(r.from(), r.to()));
-            case TerminalEvent.Output o -> ctx.send(ByteBuffer.wrap(o.bytes()));
-            case TerminalEvent.Exit e -> {
-                ctx.send(TerminalControl.exit(e.code()));
+            case TerminalEvent.Replay r -> remote.sendString(TerminalControl.replay(r.from(), r.to()), written(ctx, next));
+            case TerminalEvent.Output o -> remote.sendBytes(ByteBuffer.wrap(o.bytes()), written(ctx, next));
+            case TerminalEvent.Exit e -> remote.sendString(TerminalControl.exit(e.code()), written(ctx, () -> {
                 close(ctx, CLOSE_NORMAL, "terminal exited");
-            }
+                next.run();
+            }));
         }
+    }
+
+    private static WriteCallback written(WsContext ctx, Runnable next) {
+        return new WriteCallback() {
+            @Override
+            public void writeSuccess() {
+                next.run();
+            }
+
+            @Override
+            public void writeFailed(Throwable error) {
+                log.debug("terminal socket {}: send failed", ctx.sessionId(), error);
+                close(ctx, CLOSE_INTERNAL, "send failed");
+            }
+        };
     }
 
     private void input(WsBinaryMessageContext ctx) {

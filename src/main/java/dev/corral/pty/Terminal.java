@@ -5,19 +5,20 @@ import com.pty4j.PtyProcessBuilder;
 import com.pty4j.WinSize;
 import dev.corral.sandbox.HostCommand;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,9 +27,15 @@ import org.slf4j.LoggerFactory;
  * {@link Viewer}s. The process is a {@link HostCommand}: in production a sandbox launcher whose shell runs inside the
  * sandbox. It lives on when viewers detach; {@link #close()} kills it.
  *
- * <p>Threads: one platform thread reads the PTY (its reads are native calls, which would pin a virtual thread's
- * carrier), one platform thread writes queued input, and each viewer has its own virtual thread (see
- * {@link Subscription}). Nothing a viewer does can block the reader.
+ * <p>Threads: one platform thread reads the PTY (its waits are native calls, which would pin a virtual thread's
+ * carrier) and hands fresh output to viewers that are ready for it. Input is written by the caller of {@link #write}
+ * when the PTY has room, else queued for a platform thread that waits for room. A blocking {@link Viewer} is called
+ * on virtual threads, an {@link AsyncViewer} wherever it becomes ready (see {@link Subscription}). Nothing a viewer
+ * does can block the reader.
+ *
+ * <p>While output flows, the reader gathers it (up to 32 KiB, at most 4 ms) before publishing it to viewers, who then
+ * send few large frames instead of one per read; output after a pause, such as a keystroke's echo, is published at
+ * once.
  *
  * <p>Thread-safe. {@link #write} never blocks; {@link #resize} and {@link #close()} return at once.
  *
@@ -41,13 +48,18 @@ public final class Terminal implements AutoCloseable {
 
 
     private static final Logger log = LoggerFactory.getLogger(Terminal.class);
-    private static final int READ_BUFFER = 16 * 1024;
+    /** Output the viewers are woken for at the latest, while it keeps coming. */
+    private static final int GATHER_BYTES = 32 * 1024;
+    private static final long GATHER_LIMIT_NANOS = 4_000_000;
+    /** A batch this large means output is flowing: worth waiting {@link #GATHER_WAIT_NANOS} for the next piece. */
+    private static final int STREAMING_BYTES = 512;
+    private static final long GATHER_WAIT_NANOS = 250_000;
+    private static final long IDLE_WAIT_NANOS = 200_000_000;
     /** Input accepted but not yet written to the PTY, past which {@link #write} refuses more. */
     private static final long MAX_PENDING_INPUT = 1 << 20;
     private static final Duration KILL_AFTER = Duration.ofSeconds(2);
     /** How long output is still read after the process exited, from programs it left holding the PTY. */
     private static final Duration OUTPUT_AFTER_EXIT = Duration.ofMillis(500);
-    private static final byte[] STOP_INPUT = new byte[0];
     /** Longest title {@link #rename} accepts. */
     public static final int MAX_TITLE = 200;
 
@@ -58,19 +70,32 @@ public final class Terminal implements AutoCloseable {
     private final ByteRing ring;
     private final int lagBudget;
     private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
-    private final BlockingQueue<byte[]> input = new LinkedBlockingQueue<>();
-    private final AtomicLong pendingInput = new AtomicLong();
+    /** Guards the input fields below: input the PTY had no room for waits in {@link #input} for the input thread. */
+    private final ReentrantLock inputLock = new ReentrantLock();
+    private final Condition inputQueued = inputLock.newCondition();
+    private final ArrayDeque<byte[]> input = new ArrayDeque<>();
+    private long pendingInput;
+    /** The input thread has taken bytes from the queue that it has not written yet. */
+    private boolean inputBusy;
+    private boolean inputClosed;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    /** Our own descriptor for the PTY master: all output and input go through it. */
+    private final PtyMaster master;
+    private final AtomicInteger masterUsers = new AtomicInteger(2);
     private volatile TerminalSize size;
     private volatile Integer exitCode;
+    /** See {@link #publishedEnd()}. */
+    private volatile long published;
 
-    private Terminal(String id, String title, PtyProcess process, TerminalSize size, TerminalConfig config) {
+    private Terminal(String id, String title, PtyProcess process, PtyMaster master, TerminalSize size,
+                     TerminalConfig config) {
         this.id = id;
         this.title = title;
         this.process = process;
         this.size = size;
         this.ring = new ByteRing(config.ringCapacity());
         this.lagBudget = config.viewerLagBudget();
+        this.master = master;
     }
 
     /**
@@ -88,6 +113,7 @@ public final class Terminal implements AutoCloseable {
         env.putIfAbsent("TERM", "xterm-256color");
         var argv = command.argv().toArray(String[]::new);
         PtyProcess process;
+        PtyMaster master;
         try {
             process = new PtyProcessBuilder(argv)
                     .setEnvironment(env)
@@ -98,8 +124,14 @@ public final class Terminal implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw TerminalException.startFailed(argv.length == 0 ? "nothing" : argv[0], e);
         }
-        var terminal = new Terminal(id, title == null || title.isBlank() ? programName(argv) : title, process, size,
-                config);
+        try {
+            master = PtyMaster.of(process);
+        } catch (IOException e) {
+            process.destroyForcibly();
+            throw TerminalException.startFailed(argv.length == 0 ? "nothing" : argv[0], e);
+        }
+        var terminal = new Terminal(id, title == null || title.isBlank() ? programName(argv) : title, process, master,
+                size, config);
         Thread.ofPlatform().daemon().name("terminal-" + id + "-output").start(terminal::pumpOutput);
         Thread.ofPlatform().daemon().name("terminal-" + id + "-input").start(terminal::pumpInput);
         return terminal;
@@ -166,7 +198,8 @@ public final class Terminal implements AutoCloseable {
     }
 
     /**
-     * Queues {@code bytes} as keyboard input. Never blocks. Input after exit is dropped.
+     * Sends {@code bytes} to the process as keyboard input: written at once if the PTY has room and nothing is
+     * queued before them, else queued for the input thread. Never blocks. Input after exit is dropped.
      *
      * @throws TerminalException (TOO_MANY) if more than 1 MiB of earlier input is still waiting for the process
      */
@@ -174,12 +207,33 @@ public final class Terminal implements AutoCloseable {
         if (bytes.length == 0 || !isAlive()) {
             return;
         }
-        long pending = pendingInput.addAndGet(bytes.length);
-        if (pending > MAX_PENDING_INPUT) {
-            pendingInput.addAndGet(-bytes.length);
-            throw TerminalException.inputBacklog(id, pending - bytes.length);
+        inputLock.lock();
+        try {
+            if (inputClosed) {
+                return;
+            }
+            if (pendingInput + bytes.length > MAX_PENDING_INPUT) {
+                throw TerminalException.inputBacklog(id, pendingInput);
+            }
+            int written = 0;
+            if (input.isEmpty() && !inputBusy) {
+                try {
+                    written = master.tryWrite(bytes, 0);
+                } catch (IOException e) {
+                    log.trace("terminal {} input ended: {}", id, e.toString());
+                    return; // the process is going; its output side reports the exit
+                }
+                if (written == bytes.length) {
+                    return;
+                }
+            }
+            byte[] rest = Arrays.copyOfRange(bytes, written, bytes.length);
+            pendingInput += rest.length;
+            input.add(rest);
+            inputQueued.signal();
+        } finally {
+            inputLock.unlock();
         }
-        input.add(bytes.clone());
     }
 
     /** Changes the window size; the process gets {@code SIGWINCH}. Ignored after exit. */
@@ -199,12 +253,22 @@ public final class Terminal implements AutoCloseable {
      * Attaches a viewer. It first gets a {@link TerminalEvent.Replay} of the output kept since {@code offset}
      * (clamped to what the ring holds; a negative offset means everything kept), then that output, then live
      * output, then {@link TerminalEvent.Exit}. Attaching to an exited terminal replays and then reports the exit.
+     * The viewer is called on a virtual thread and may block.
      */
     public Subscription attach(long offset, Viewer viewer) {
         Objects.requireNonNull(viewer, "viewer");
-        var subscription = new Subscription(this, viewer, lagBudget);
+        return attach(Subscription.of(this, viewer, offset, lagBudget));
+    }
+
+    /** Attaches a viewer that never blocks, with the same events as {@link #attach(long, Viewer)}. */
+    public Subscription attach(long offset, AsyncViewer viewer) {
+        Objects.requireNonNull(viewer, "viewer");
+        return attach(Subscription.of(this, viewer, offset, lagBudget));
+    }
+
+    private Subscription attach(Subscription subscription) {
         subscriptions.add(subscription);
-        subscription.start(offset);
+        subscription.pump();
         return subscription;
     }
 
@@ -242,32 +306,55 @@ public final class Terminal implements AutoCloseable {
         subscriptions.remove(subscription);
     }
 
+    /** Offset up to which viewers send: the ring's end as of the last time they were woken. */
+    long publishedEnd() {
+        return published;
+    }
+
+    /** Lets viewers send everything read so far, and wakes them. */
     private void wakeViewers() {
+        published = ring.end();
         for (var s : subscriptions) {
-            s.wake();
+            s.pump();
         }
     }
 
     private void pumpOutput() {
-        var buffer = new byte[READ_BUFFER];
-        var direct = MasterReader.of(process);
-        // pty4j's own stream ends when the process exits; ours would wait for every holder of the PTY (a background
-        // job), so it is told to stop once the process has been gone for a moment.
-        direct.ifPresent(reader -> process.onExit().thenRunAsync(reader::stop,
-                CompletableFuture.delayedExecutor(OUTPUT_AFTER_EXIT.toMillis(), TimeUnit.MILLISECONDS)));
-        try (InputStream in = direct.<InputStream>map(r -> r).orElseGet(process::getInputStream)) {
+        var buffer = new byte[PtyMaster.READ_SIZE];
+        // Reading ends when every holder of the PTY is gone, which may be long after the process (a background job
+        // keeps it open), so the master is told to stop once the process has been gone for a moment.
+        process.onExit().thenRunAsync(master::stop,
+                CompletableFuture.delayedExecutor(OUTPUT_AFTER_EXIT.toMillis(), TimeUnit.MILLISECONDS));
+        try {
+            long unannounced = 0; // bytes in the ring the viewers have not been woken for
+            long lastWake = System.nanoTime();
             int n;
-            while ((n = in.read(buffer, 0, buffer.length)) >= 0) {
+            while ((n = master.read(buffer)) >= 0) {
                 if (n > 0) {
                     ring.append(buffer, 0, n);
                     OUTPUT_BYTES.add(n);
-                    wakeViewers();
+                    unannounced += n;
+                    if (unannounced >= GATHER_BYTES || System.nanoTime() - lastWake > GATHER_LIMIT_NANOS) {
+                        wakeViewers();
+                        unannounced = 0;
+                        lastWake = System.nanoTime();
+                    }
+                    continue;
                 }
+                // Nothing pending. Output in full flow comes in pieces a few tens of microseconds apart: gather it a
+                // moment longer, so viewers send fewer, larger frames. A keystroke's echo goes out at once.
+                if (unannounced >= STREAMING_BYTES && master.awaitOutput(GATHER_WAIT_NANOS)) continue;
+                if (unannounced > 0) {
+                    wakeViewers();
+                    unannounced = 0;
+                    lastWake = System.nanoTime();
+                }
+                master.awaitOutput(IDLE_WAIT_NANOS);
             }
-        } catch (IOException e) {
-            // EIO once the last process holding the PTY's other side is gone: the normal end of output
-            log.trace("terminal {} output ended: {}", id, e.toString());
+        } finally {
+            releaseMaster();
         }
+        wakeViewers(); // the last of the output, before the exit code viewers take as the end of it
         int code;
         try {
             code = process.waitFor();
@@ -276,25 +363,58 @@ public final class Terminal implements AutoCloseable {
             code = -1;
         }
         exitCode = code;
-        input.add(STOP_INPUT);
+        closeInput();
         wakeViewers();
         exit.complete(code);
         log.debug("terminal {} exited with {}", id, code);
     }
 
+    /** Writes queued input, waiting for room in the PTY as long as it takes; ends with the output. */
     private void pumpInput() {
-        try (var out = process.getOutputStream()) {
+        try {
             while (true) {
-                byte[] bytes = input.take();
-                if (bytes == STOP_INPUT) {
-                    return;
+                byte[] bytes;
+                inputLock.lock();
+                try {
+                    while (input.isEmpty() && !inputClosed) {
+                        inputBusy = false;
+                        inputQueued.await();
+                    }
+                    if (inputClosed) {
+                        return;
+                    }
+                    bytes = input.poll();
+                    pendingInput -= bytes.length;
+                    inputBusy = true;
+                } finally {
+                    inputLock.unlock();
                 }
-                pendingInput.addAndGet(-bytes.length);
-                out.write(bytes);
-                out.flush();
+                master.write(bytes);
             }
         } catch (IOException | InterruptedException e) {
             log.trace("terminal {} input ended: {}", id, e.toString());
+        } finally {
+            closeInput(); // under the input lock: no write() uses the master after this
+            releaseMaster();
+        }
+    }
+
+    /** Drops input still queued and makes {@link #write} drop any more. */
+    private void closeInput() {
+        inputLock.lock();
+        try {
+            inputClosed = true;
+            input.clear();
+            inputQueued.signal();
+        } finally {
+            inputLock.unlock();
+        }
+    }
+
+    /** Closes our duplicate of the PTY master once both the output and the input thread are done with it. */
+    private void releaseMaster() {
+        if (masterUsers.decrementAndGet() == 0) {
+            master.close();
         }
     }
 

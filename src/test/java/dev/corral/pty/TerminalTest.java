@@ -191,6 +191,31 @@ class TerminalTest {
     }
 
     @Test
+    void inputLargerThanThePtyTakesIsQueuedAndArrivesWholeInOrder() throws Exception {
+        // Raw mode and a reader that starts late: the PTY's few KiB of input room fill, and the rest has to wait.
+        var t = start(Commands.sh("stty raw -echo; echo READY; sleep 0.5; head -c 200000 | md5sum"));
+        var viewer = new RecordingViewer();
+        t.attach(0, viewer);
+        await().atMost(WAIT).until(() -> viewer.text().contains("READY"));
+        var all = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 40; i++) {
+            var chunk = new byte[5000];
+            for (int j = 0; j < chunk.length; j++) chunk[j] = (byte) ('a' + (i * 7 + j) % 26);
+            all.writeBytes(chunk);
+            t.write(chunk);
+        }
+        await().atMost(WAIT).until(viewer::exited);
+        assertThat(viewer.text()).contains(md5(all.toByteArray()) + "  -");
+        assertThat(viewer.last()).isEqualTo(new TerminalEvent.Exit(0));
+    }
+
+    private static String md5(byte[] bytes) throws Exception {
+        var out = new StringBuilder();
+        for (byte b : java.security.MessageDigest.getInstance("MD5").digest(bytes)) out.append(String.format("%02x", b));
+        return out.toString();
+    }
+
+    @Test
     void aViewerThatThrowsIsDetached() {
         var t = start(Commands.bash());
         var sub = t.attach(0, event -> {

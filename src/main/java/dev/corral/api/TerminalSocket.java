@@ -152,8 +152,12 @@ public final class TerminalSocket implements Consumer<WsConfig> {
         var connection = new Connection(terminal, subscription, bucket);
         var id = ctx.sessionId();
         connections.put(id, connection);
-        // The subscription may end first (exit delivered, send failed), even before the put above.
-        subscription.onEnd().thenRun(() -> connections.remove(id, connection));
+        // The subscription may end first (exit delivered, send failed), even before the put above. If it ended
+        // while the socket is still open (not after the exit, which closes it), the socket would go silent: close it.
+        subscription.onEnd().thenRun(() -> {
+            connections.remove(id, connection);
+            if (ctx.session.isOpen() && terminal.isAlive()) close(ctx, CLOSE_INTERNAL, "terminal output stopped");
+        });
     }
 
     /**

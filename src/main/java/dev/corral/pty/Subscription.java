@@ -1,8 +1,10 @@
 package dev.corral.pty;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,8 +20,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Events are handed over by whichever thread finds the viewer ready and something to send: the PTY reader (right
  * after publishing output), the thread on which an {@link AsyncViewer} says it is ready again, or the attaching thread.
- * A blocking {@link Viewer} gets each event on a virtual thread of its own. One thread at a time hands over events,
- * one event at a time.
+ * A blocking {@link Viewer} is called on a virtual thread of its own. One thread at a time hands over events, one
+ * event at a time.
  *
  * <p>Thread-safe; {@link #close()} is idempotent and does not wait for the viewer.
  */
@@ -31,59 +33,88 @@ public final class Subscription implements AutoCloseable {
     private final Terminal terminal;
     private final AsyncViewer viewer;
     private final int lagBudget;
+    private final long offset;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     /** Requests to hand over events; whoever raises it from zero does so for all (see {@link #pump()}). */
     private final AtomicInteger pumps = new AtomicInteger();
     private final Runnable next = this::next;
+    private final AtomicBoolean finished = new AtomicBoolean();
     private volatile boolean closed;
     /** An event the viewer has not yet said it is done with. */
     private volatile boolean inFlight;
-    /** For a blocking viewer: the virtual thread delivering the current event, interrupted by {@link #close()}. */
-    private final AtomicReference<Thread> delivering = new AtomicReference<>();
+    /** For a blocking viewer: the virtual thread that calls it (interrupted by {@link #close()}), and its mailbox. */
+    private final Thread viewerThread;
+    private final AtomicReference<TerminalEvent> mailbox;
 
     // Touched only inside pump()'s loop, which one thread at a time runs.
     private boolean started;
     private boolean exitHanded;
     private long pos;
     private long replayEnd;
-    private final long offset;
 
-    private Subscription(Terminal terminal, AsyncViewer viewer, long offset, int lagBudget) {
+    private Subscription(Terminal terminal, AsyncViewer async, Viewer blocking, long offset, int lagBudget) {
         this.terminal = terminal;
-        this.viewer = viewer;
         this.offset = offset;
         this.lagBudget = lagBudget;
+        if (blocking == null) {
+            this.viewer = async;
+            this.viewerThread = null;
+            this.mailbox = null;
+        } else {
+            this.mailbox = new AtomicReference<>();
+            this.viewerThread = Thread.ofVirtual().name("terminal-" + terminal.id() + "-viewer")
+                    .unstarted(() -> deliver(blocking));
+            this.viewer = (event, next) -> {
+                mailbox.set(event);
+                LockSupport.unpark(viewerThread);
+            };
+            this.inFlight = true; // until the thread runs (see deliver)
+        }
     }
 
     static Subscription of(Terminal terminal, AsyncViewer viewer, long offset, int lagBudget) {
-        return new Subscription(terminal, viewer, offset, lagBudget);
+        return new Subscription(terminal, viewer, null, offset, lagBudget);
     }
 
-    /** A blocking viewer, called on a virtual thread per event, so it may take as long as it likes. */
+    /**
+     * A blocking viewer, called on a virtual thread of its own, so it may take as long as it likes. The thread takes
+     * each event from a one-slot mailbox; when it says it is done, the next event, if due, is put there at once, so a
+     * viewer that keeps up runs without a thread hand-off per event.
+     */
     static Subscription of(Terminal terminal, Viewer viewer, long offset, int lagBudget) {
-        var holder = new Subscription[1];
-        holder[0] = new Subscription(terminal, (event, next) -> holder[0].deliver(viewer, event, next), offset,
-                lagBudget);
-        return holder[0];
+        return new Subscription(terminal, null, viewer, offset, lagBudget);
     }
 
-    private void deliver(Viewer blocking, TerminalEvent event, Runnable next) {
-        Thread.ofVirtual().name("terminal-" + terminal.id() + "-viewer").start(() -> {
-            var me = Thread.currentThread();
-            delivering.set(me);
+    private void deliver(Viewer blocking) {
+        // Ready only now that the thread runs: the first event, the replay, is worked out from what is kept by then,
+        // so output while the thread was starting counts as replayed, not as lag.
+        next();
+        while (!closed) {
+            var event = mailbox.getAndSet(null);
+            if (event == null) {
+                LockSupport.park(this);
+                Thread.interrupted(); // close() interrupts to unblock the viewer; the loop re-checks `closed`
+                continue;
+            }
             try {
-                if (closed) return;
                 blocking.onEvent(event);
             } catch (InterruptedException e) {
                 return; // closed while the viewer was blocked
             } catch (Exception e) {
                 failed(e);
                 return;
-            } finally {
-                delivering.compareAndSet(me, null);
             }
-            next.run();
-        });
+            next(); // may put the next event in the mailbox right away
+        }
+    }
+
+    /** Starts delivering, once the terminal knows this subscription (so that ending at once detaches it for good). */
+    void start() {
+        if (viewerThread != null) {
+            viewerThread.start();
+        } else {
+            pump();
+        }
     }
 
     /**
@@ -113,8 +144,9 @@ public final class Subscription implements AutoCloseable {
         // Read the exit code before the end: the reader publishes the last output before it records the exit.
         Integer exit = terminal.exitCodeOrNull();
         // Up to the published end, not the ring's: while output flows the reader gathers it before publishing, so
-        // viewers send a few large frames rather than one per read.
-        long end = terminal.publishedEnd();
+        // viewers send a few large frames rather than one per read. (Never below the oldest byte kept: with a tiny
+        // ring, one read can lap it before the reader publishes.)
+        long end = Math.max(terminal.publishedEnd(), ring.oldest());
         TerminalEvent event;
         if (!started) {
             started = true;
@@ -166,7 +198,7 @@ public final class Subscription implements AutoCloseable {
         if (closed) {
             return;
         }
-        var t = delivering.get();
+        var t = viewerThread;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
         }
@@ -175,8 +207,9 @@ public final class Subscription implements AutoCloseable {
 
     private void finish() {
         closed = true;
-        if (done.complete(null)) {
-            terminal.detach(this);
+        if (finished.compareAndSet(false, true)) {
+            terminal.detach(this); // before onEnd completes: whoever waits on it sees the viewer gone
+            done.complete(null);
         }
     }
 

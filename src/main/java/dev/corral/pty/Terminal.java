@@ -48,7 +48,7 @@ public final class Terminal implements AutoCloseable {
 
 
     private static final Logger log = LoggerFactory.getLogger(Terminal.class);
-    /** Output the viewers are woken for at the latest, while it keeps coming. */
+    /** Output the viewers are woken for at the latest, while it keeps coming (less for a ring under 128 KiB). */
     private static final int GATHER_BYTES = 32 * 1024;
     private static final long GATHER_LIMIT_NANOS = 4_000_000;
     /** A batch this large means output is flowing: worth waiting {@link #GATHER_WAIT_NANOS} for the next piece. */
@@ -69,6 +69,7 @@ public final class Terminal implements AutoCloseable {
     private final PtyProcess process;
     private final ByteRing ring;
     private final int lagBudget;
+    private final int gatherBytes;
     private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
     /** Guards the input fields below: input the PTY had no room for waits in {@link #input} for the input thread. */
     private final ReentrantLock inputLock = new ReentrantLock();
@@ -95,6 +96,8 @@ public final class Terminal implements AutoCloseable {
         this.size = size;
         this.ring = new ByteRing(config.ringCapacity());
         this.lagBudget = config.viewerLagBudget();
+        // A quarter of the ring at most, so gathered output is still in the ring when it is published.
+        this.gatherBytes = Math.max(1, Math.min(GATHER_BYTES, config.ringCapacity() / 4));
         this.master = master;
     }
 
@@ -268,7 +271,7 @@ public final class Terminal implements AutoCloseable {
 
     private Subscription attach(Subscription subscription) {
         subscriptions.add(subscription);
-        subscription.pump();
+        subscription.start();
         return subscription;
     }
 
@@ -334,7 +337,7 @@ public final class Terminal implements AutoCloseable {
                     ring.append(buffer, 0, n);
                     OUTPUT_BYTES.add(n);
                     unannounced += n;
-                    if (unannounced >= GATHER_BYTES || System.nanoTime() - lastWake > GATHER_LIMIT_NANOS) {
+                    if (unannounced >= gatherBytes || System.nanoTime() - lastWake > GATHER_LIMIT_NANOS) {
                         wakeViewers();
                         unannounced = 0;
                         lastWake = System.nanoTime();
@@ -343,7 +346,9 @@ public final class Terminal implements AutoCloseable {
                 }
                 // Nothing pending. Output in full flow comes in pieces a few tens of microseconds apart: gather it a
                 // moment longer, so viewers send fewer, larger frames. A keystroke's echo goes out at once.
-                if (unannounced >= STREAMING_BYTES && master.awaitOutput(GATHER_WAIT_NANOS)) continue;
+                if (unannounced >= Math.min(STREAMING_BYTES, gatherBytes) && master.awaitOutput(GATHER_WAIT_NANOS)) {
+                    continue;
+                }
                 if (unannounced > 0) {
                     wakeViewers();
                     unannounced = 0;

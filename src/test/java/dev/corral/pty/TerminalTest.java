@@ -131,6 +131,20 @@ class TerminalTest {
     }
 
     @Test
+    void aLiveViewerOfATinyRingSeesAConsistentStream() {
+        // Reads of up to 4 KiB lap a 2 KiB ring before they are published: replays must still run forwards and every
+        // byte a viewer gets must sit where its offset says (RecordingViewer checks that), though it may be skipped.
+        var t = start(Commands.sh("read x; head -c 300000 /dev/zero | tr '\\0' x; echo; echo tiny-done"),
+                TerminalConfig.defaults().withRingCapacity(2048).withViewerLagBudget(2048));
+        var viewer = new RecordingViewer();
+        t.attach(0, viewer);
+        t.write("\n".getBytes(UTF_8));
+        await().atMost(WAIT).until(viewer::exited);
+        assertThat(viewer.replays()).allSatisfy(r -> assertThat(r.from()).isLessThanOrEqualTo(r.to()));
+        assertThat(viewer.position()).isEqualTo(t.endOffset()); // it may have been skipped past "tiny-done"
+    }
+
+    @Test
     void attachBeyondTheEndStartsAtTheEnd() {
         var t = start(Commands.sh("printf abc"));
         assertThat(t.onExit()).succeedsWithin(WAIT);
@@ -155,9 +169,10 @@ class TerminalTest {
 
     @Test
     void aBlockedViewerDoesNotStallOthersAndIsSkippedForward() throws Exception {
-        // The budget is generous for a viewer that only copies bytes, far below the output for a blocked one.
-        var config = TerminalConfig.defaults().withViewerLagBudget(128 * 1024);
-        var t = start(Commands.sh("read x; seq 1 60000"), config);
+        // A 4 MiB budget leaves a viewer that only copies bytes 40 ms of scheduling slack even at 100 MB/s (on two
+        // busy cores a virtual thread may wait 10 ms for one), and is far below the ~6.3 MB of output.
+        var config = TerminalConfig.defaults().withRingCapacity(4 << 20).withViewerLagBudget(4 << 20);
+        var t = start(Commands.sh("read x; seq 1 800000"), config);
         var release = new CountDownLatch(1);
         var slow = new RecordingViewer() {
             @Override
@@ -179,7 +194,7 @@ class TerminalTest {
 
         await().atMost(WAIT).until(fast::exited);
         assertThat(fast.bytes()).hasSize((int) t.endOffset());
-        assertThat(fast.text()).contains("\r\n60000\r\n");
+        assertThat(fast.text()).contains("\r\n800000\r\n");
         assertThat(slow.exited()).isFalse();
         long slowAt = slow.position();
 

@@ -8,10 +8,10 @@ import dev.corral.pty.TerminalSize;
 import dev.corral.pty.Viewer;
 import dev.corral.sandbox.HostCommand;
 import dev.corral.testing.Api;
+import dev.corral.testing.BlockingWebSocket;
 import dev.corral.testing.TestDaemon;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -304,13 +304,13 @@ public final class TerminalBench {
 
     private static Session corralSession(TestDaemon daemon, String ws, String tid, Receiver rx) throws Exception {
         long daemonPid = daemon.pid();
-        String url = "ws://127.0.0.1:" + daemon.port() + "/api/v1/workspaces/" + ws + "/terminals/" + tid
-                + "?token=" + daemon.token();
-        var socket = RawWebSocket.connect(URI.create(url), new RawWebSocket.Listener() {
+        var socket = BlockingWebSocket.connect(daemon.port(),
+                "/api/v1/workspaces/" + ws + "/terminals/" + tid + "?token=" + daemon.token());
+        readAll("corral", socket, new BlockingWebSocket.Handler() {
             private long offset = -1; // the output offset reached
 
             @Override
-            public void onText(String text) throws Exception {
+            public void text(String text) throws Exception {
                 var frame = JSON.readTree(text);
                 if ("replay".equals(frame.path("type").asText())) {
                     long from = frame.path("from").asLong();
@@ -321,7 +321,7 @@ public final class TerminalBench {
             }
 
             @Override
-            public void onBinary(byte[] bytes, int length) {
+            public void binary(byte[] bytes, int length) {
                 offset += length;
                 rx.accept(bytes, 0, length);
             }
@@ -338,10 +338,23 @@ public final class TerminalBench {
             }
 
             @Override
-            public void close() {
+            public void close() throws Exception {
                 socket.close();
             }
         };
+    }
+
+    /** Reads the socket on a thread of its own, one blocking read per message, until it closes. */
+    private static void readAll(String name, BlockingWebSocket socket, BlockingWebSocket.Handler handler) {
+        Thread.ofPlatform().daemon().name(name + "-socket").start(() -> {
+            try {
+                while (socket.read(handler)) {
+                    // next message
+                }
+            } catch (Exception e) {
+                // closed at the end of the run, or broken: the waits for markers time out and say which
+            }
+        });
     }
 
     private static Session terminadoSession(Receiver rx) throws Exception {
@@ -358,15 +371,20 @@ public final class TerminalBench {
             throw new IllegalStateException("terminado did not start: " + line);
         }
         Thread.ofVirtual().start(() -> out.lines().forEach(l -> { })); // drain its log
-        String url = "ws://127.0.0.1:" + line.substring(5).trim() + "/websocket";
-        var socket = RawWebSocket.connect(URI.create(url), new RawWebSocket.Listener() {
+        var socket = BlockingWebSocket.connect(Integer.parseInt(line.substring(5).trim()), "/websocket");
+        readAll("terminado", socket, new BlockingWebSocket.Handler() {
             @Override
-            public void onText(String text) throws Exception {
+            public void text(String text) throws Exception {
                 var node = JSON.readTree(text);
                 if ("stdout".equals(node.path(0).asText())) {
                     String s = node.path(1).asText();
                     rx.accept(s, s.getBytes(StandardCharsets.UTF_8).length);
                 }
+            }
+
+            @Override
+            public void binary(byte[] bytes, int length) {
+                // terminado sends text only
             }
         });
         socket.sendText("[\"set_size\",40,120]");
@@ -383,7 +401,7 @@ public final class TerminalBench {
             }
 
             @Override
-            public void close() {
+            public void close() throws Exception {
                 socket.close();
                 server.destroy();
             }

@@ -12,9 +12,10 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * A minimal WebSocket client (RFC 6455) read by one blocking thread, like a reader of a pipe: for benchmarks that
- * compare a WebSocket viewer with a pipe reader, where the JDK's client would add its own thread hand-offs to every
- * message. Text frames only; answers pings; no extensions. Not thread-safe.
+ * A minimal WebSocket client (RFC 6455) read by one blocking thread, like a reader of a pipe: for benchmarks, where
+ * the JDK's client would add its own thread hand-offs to every message (and, with two cores, its CPU time shows up in
+ * the server's figures). Text and binary messages; answers pings; no extensions. One thread reads; sends may come
+ * from any thread.
  */
 public final class BlockingWebSocket implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -53,9 +54,44 @@ public final class BlockingWebSocket implements AutoCloseable {
         return ws;
     }
 
-    /** The next text message, fragments joined; null when the server closed the connection. */
+    /** Receives whole messages from {@link #read}. The byte array is reused by the next read. */
+    public interface Handler {
+        void text(String text) throws Exception;
+
+        void binary(byte[] bytes, int length) throws Exception;
+    }
+
+    /** The next text message, fragments joined, skipping binary ones; null when the server closed the connection. */
     public String readText() throws IOException {
+        var text = new String[1];
+        try {
+            while (text[0] == null) {
+                if (!read(new Handler() {
+                    @Override
+                    public void text(String t) {
+                        text[0] = t;
+                    }
+
+                    @Override
+                    public void binary(byte[] bytes, int length) {
+                        // not for us
+                    }
+                })) {
+                    return null;
+                }
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return text[0];
+    }
+
+    /** Reads the next message (fragments joined) into {@code handler}; false when the server closed the connection. */
+    public boolean read(Handler handler) throws Exception {
         message.reset();
+        int type = 0;
         while (true) {
             int b0 = read();
             int b1 = read();
@@ -78,19 +114,34 @@ public final class BlockingWebSocket implements AutoCloseable {
                 for (int i = 0; i < n; i++) payload[i] ^= mask[i & 3];
             }
             switch (opcode) {
-                case 0x0, 0x1 -> {
+                case 0x0, 0x1, 0x2 -> {
+                    if (opcode != 0) type = opcode;
+                    boolean fin = (b0 & 0x80) != 0;
+                    if (fin && message.size() == 0) {
+                        deliver(handler, type, payload, n); // one frame: no copy
+                        return true;
+                    }
                     message.write(payload, 0, n);
-                    if ((b0 & 0x80) != 0) return message.toString(StandardCharsets.UTF_8);
+                    if (fin) {
+                        byte[] whole = message.toByteArray();
+                        deliver(handler, type, whole, whole.length);
+                        return true;
+                    }
                 }
                 case 0x8 -> {
-                    return null;
+                    return false;
                 }
                 case 0x9 -> send(0xA, payload, n);
                 default -> {
-                    // pong or binary: not for us
+                    // pong: nothing to do
                 }
             }
         }
+    }
+
+    private static void deliver(Handler handler, int type, byte[] bytes, int length) throws Exception {
+        if (type == 0x1) handler.text(new String(bytes, 0, length, StandardCharsets.UTF_8));
+        else handler.binary(bytes, length);
     }
 
     /** Sends one text message. */
@@ -99,7 +150,12 @@ public final class BlockingWebSocket implements AutoCloseable {
         send(0x1, bytes, bytes.length);
     }
 
-    private void send(int opcode, byte[] data, int n) throws IOException {
+    /** Sends one binary message. */
+    public void sendBinary(byte[] bytes) throws IOException {
+        send(0x2, bytes, bytes.length);
+    }
+
+    private synchronized void send(int opcode, byte[] data, int n) throws IOException {
         var frame = new ByteArrayOutputStream(n + 14);
         frame.write(0x80 | opcode);
         if (n < 126) {

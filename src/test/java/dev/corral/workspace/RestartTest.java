@@ -105,6 +105,24 @@ class RestartTest implements DaemonLogOnFailure.HasDaemon {
                 }).toList();
     }
 
+    /** For failure messages: each sandbox's pid, parent, start and the mountinfo lines that name the workspace. */
+    static String describe(List<ProcessHandle> sandboxes, String id) {
+        var out = new StringBuilder();
+        for (var p : sandboxes) {
+            out.append("pid ").append(p.pid()).append(" parent ").append(p.parent().map(ProcessHandle::pid).orElse(-1L))
+                    .append(" started ").append(p.info().startInstant().orElse(null)).append(" alive ")
+                    .append(p.isAlive()).append('\n');
+            try {
+                for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + p.pid() + "/mountinfo"))) {
+                    if (line.contains("/workspaces/" + id) || line.contains("/pool/")) out.append("  ").append(line).append('\n');
+                }
+            } catch (java.io.IOException e) {
+                out.append("  (gone)\n");
+            }
+        }
+        return out.toString();
+    }
+
     private static boolean isBwrap(ProcessHandle p) {
         return p.info().command().map(c -> c.endsWith("/bwrap")).orElse(false);
     }

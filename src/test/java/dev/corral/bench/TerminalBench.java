@@ -140,7 +140,15 @@ public final class TerminalBench {
         return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
-    /** Waits for a prompt, writes the file to cat and cats it once, then exercises the echo path a little. */
+    /**
+     * Keystrokes typed before the measured ones, by every server alike. A freshly started daemon answers its first few
+     * thousand keystrokes with millisecond stalls while its JIT compiles the path; a terminal in use is past that.
+     * (bench/run terminal 8 1000, three runs each: Corral's echo p99 2.4-3.7 ms after 200 warm-up trips, 0.44-1.02 ms
+     * after 2,000; terminado's 2.8-3.8 and 1.4-3.1.)
+     */
+    private static final int WARM_UP_TRIPS = 2000;
+
+    /** Waits for a prompt, writes the file to cat and cats it once, then warms the echo path up. */
     private static void warmUp(Contender c, int mb) throws Exception {
         c.rx.arm("$");
         c.session.send("PS1='$ '\n".getBytes(StandardCharsets.US_ASCII));
@@ -149,7 +157,7 @@ public final class TerminalBench {
         c.session.send(("head -c " + mb + "M /dev/zero | base64 >" + BIG_FILE + "; cat " + BIG_FILE
                 + "; echo WARM-$((1+1))-END\n").getBytes(StandardCharsets.US_ASCII));
         c.rx.await(Duration.ofSeconds(120));
-        echo(c.session, c.rx, 200);
+        echo(c.session, c.rx, WARM_UP_TRIPS);
     }
 
     private static void throughput(Contender c, String producer) throws Exception {

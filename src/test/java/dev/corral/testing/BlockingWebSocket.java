@@ -58,6 +58,11 @@ public final class BlockingWebSocket implements AutoCloseable {
     public interface Handler {
         void text(String text) throws Exception;
 
+        /** A text message as it came (UTF-8); decodes it for {@link #text(String)} unless overridden. */
+        default void text(byte[] utf8, int length) throws Exception {
+            text(new String(utf8, 0, length, StandardCharsets.UTF_8));
+        }
+
         void binary(byte[] bytes, int length) throws Exception;
     }
 
@@ -140,7 +145,7 @@ public final class BlockingWebSocket implements AutoCloseable {
     }
 
     private static void deliver(Handler handler, int type, byte[] bytes, int length) throws Exception {
-        if (type == 0x1) handler.text(new String(bytes, 0, length, StandardCharsets.UTF_8));
+        if (type == 0x1) handler.text(bytes, length);
         else handler.binary(bytes, length);
     }
 

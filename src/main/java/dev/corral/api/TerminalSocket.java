@@ -148,7 +148,15 @@ public final class TerminalSocket implements Consumer<WsConfig> {
         // Pings keep an idle terminal's socket from hitting Jetty's idle timeout.
         ctx.enableAutomaticPings(PING_INTERVAL.toSeconds(), TimeUnit.SECONDS);
         var bucket = new TokenBucket(limits.inputBurstBytes(), limits.inputBytesPerSecond());
-        var subscription = terminal.attach(offset, (event, next) -> send(ctx, event, next));
+        // Jetty compresses a message in the thread that sends it. Uncompressed, that is cheap enough for the PTY's
+        // reader thread, which usually sends; compressing (permessage-deflate, which browsers ask for) cost it as
+        // much again as the rest of its work and slowed the PTY for every viewer, so those sockets send from a
+        // virtual thread of their own.
+        boolean deflate = ctx.session.getUpgradeResponse().getExtensions().stream()
+                .anyMatch(e -> "permessage-deflate".equals(e.getName()));
+        var subscription = terminal.attach(offset, deflate
+                ? (event, next) -> Thread.startVirtualThread(() -> send(ctx, event, next))
+                : (event, next) -> send(ctx, event, next));
         var connection = new Connection(terminal, subscription, bucket);
         var id = ctx.sessionId();
         connections.put(id, connection);

@@ -8,12 +8,17 @@ import dev.corral.pty.TerminalConfig;
 import dev.corral.pty.TerminalManager;
 import dev.corral.pty.TerminalSize;
 import dev.corral.sandbox.HostCommand;
+import dev.corral.testing.BlockingWebSocket;
 import io.javalin.Javalin;
+import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +142,46 @@ class TerminalSocketTest {
         assertThat(slow.texts()).contains("{\"type\":\"replay\",\"from\":" + terminal.endOffset() + ",\"to\":"
                 + terminal.endOffset() + "}");
         assertThat(slow.texts()).last().isEqualTo("{\"type\":\"exit\",\"code\":0}");
+    }
+
+    @Test
+    void aSocketWithCompressionGetsTheSameFramesAsAPlainOne() throws Exception {
+        // Browsers ask for permessage-deflate; such sockets send from threads of their own (see TerminalSocket).
+        var terminal = create(sh("read x; seq 1 30000; printf 'done\\n'; exit 3"));
+        serve(TerminalSocket.Limits.defaults());
+        var compressed = BlockingWebSocket.connect(app.port(), "/api/v1/workspaces/ws1/terminals/" + terminal.id(), true);
+        assertThat(compressed.compressed()).isTrue();
+        var texts = new ArrayList<String>();
+        var bytes = new ByteArrayOutputStream();
+        var reading = CompletableFuture.runAsync(() -> {
+            try (compressed) {
+                while (compressed.read(new BlockingWebSocket.Handler() {
+                    @Override
+                    public void text(String text) {
+                        texts.add(text);
+                    }
+
+                    @Override
+                    public void binary(byte[] data, int length) {
+                        bytes.write(data, 0, length);
+                    }
+                })) {
+                    // until the server closes
+                }
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, Executors.newVirtualThreadPerTaskExecutor());
+        var plain = connect(terminal, "");
+        await().atMost(WAIT).until(() -> !plain.texts().isEmpty());
+        terminal.write("\n".getBytes());
+
+        assertThat(plain.closed).succeedsWithin(LONG_WAIT);
+        assertThat(reading).succeedsWithin(WAIT);
+        assertThat(plain.text()).contains("29999\r\n30000\r\ndone");
+        assertThat(bytes.toByteArray()).isEqualTo(plain.bytes());
+        assertThat(texts).hasSize(2).last().isEqualTo("{\"type\":\"exit\",\"code\":3}");
+        assertThat(texts.get(0)).startsWith("{\"type\":\"replay\",\"from\":0,");
     }
 
     @Test

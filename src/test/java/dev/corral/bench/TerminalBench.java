@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * terminado (Jupyter's terminal server) on another loopback port. Output throughput of a large {@code cat} (a file of
  * base64 text each shell writes to its own {@code /tmp} first), and keystroke echo latency of single-byte round trips.
  * Usage: bench/run terminal [megabytes of zeros base64-encoded into the file, default 64] [round trips, default 1000]
- * [rounds, default 3]
+ * [rounds, default 3]. With {@code TERMINAL_BENCH_COVIEWER=deflate}, a second socket that asks for permessage-deflate (as
+ * browsers do) views Corral's terminal throughout, reading and dropping what it gets.
  */
 public final class TerminalBench {
     static final List<String> SHELL = List.of("/bin/bash", "--norc", "--noprofile");
@@ -312,8 +313,24 @@ public final class TerminalBench {
 
     private static Session corralSession(TestDaemon daemon, String ws, String tid, Receiver rx) throws Exception {
         long daemonPid = daemon.pid();
-        var socket = BlockingWebSocket.connect(daemon.port(),
-                "/api/v1/workspaces/" + ws + "/terminals/" + tid + "?token=" + daemon.token());
+        String path = "/api/v1/workspaces/" + ws + "/terminals/" + tid + "?token=" + daemon.token();
+        var socket = BlockingWebSocket.connect(daemon.port(), path);
+        if ("deflate".equals(System.getenv("TERMINAL_BENCH_COVIEWER"))) {
+            // A second viewer of the same terminal that asks for compression, as browsers do; it reads and drops.
+            var co = BlockingWebSocket.connect(daemon.port(), path, true);
+            System.out.println("with a second viewer of Corral's terminal, compressed (permessage-deflate): " + co.compressed());
+            readAll("co-viewer", co, new BlockingWebSocket.Handler() {
+                @Override
+                public void text(String text) {
+                    // replay and exit frames: not measured
+                }
+
+                @Override
+                public void binary(byte[] bytes, int length) {
+                    // output: not measured
+                }
+            });
+        }
         readAll("corral", socket, new BlockingWebSocket.Handler() {
             private long offset = -1; // the output offset reached
 

@@ -9,13 +9,15 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 
 /**
  * A minimal WebSocket client (RFC 6455) read by one blocking thread, like a reader of a pipe: for benchmarks, where
  * the JDK's client would add its own thread hand-offs to every message (and, with two cores, its CPU time shows up in
- * the server's figures). Text and binary messages; answers pings; no extensions. One thread reads; sends may come
- * from any thread.
+ * the server's figures). Text and binary messages; answers pings; optionally permessage-deflate as browsers offer it
+ * (RFC 7692: it inflates what the server compresses and sends its own messages uncompressed). One thread reads; sends
+ * may come from any thread.
  */
 public final class BlockingWebSocket implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -25,6 +27,9 @@ public final class BlockingWebSocket implements AutoCloseable {
     private final OutputStream out;
     private final ByteArrayOutputStream message = new ByteArrayOutputStream(1024);
     private byte[] payload = new byte[1024];
+    private java.util.zip.Inflater inflater; // null unless permessage-deflate was agreed
+    private boolean resetInflater; // the server said server_no_context_takeover
+    private byte[] inflated = new byte[1 << 16];
 
     private BlockingWebSocket(Socket socket) throws IOException {
         this.socket = socket;
@@ -34,6 +39,14 @@ public final class BlockingWebSocket implements AutoCloseable {
 
     /** Connects to {@code ws://127.0.0.1:port/pathAndQuery} and completes the opening handshake. */
     public static BlockingWebSocket connect(int port, String pathAndQuery) throws IOException {
+        return connect(port, pathAndQuery, false);
+    }
+
+    /**
+     * As {@link #connect(int, String)}, offering permessage-deflate if {@code deflate} (with the header Chromium sends).
+     * Whether the server took it: {@link #compressed()}.
+     */
+    public static BlockingWebSocket connect(int port, String pathAndQuery, boolean deflate) throws IOException {
         var socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         var ws = new BlockingWebSocket(socket);
@@ -41,17 +54,28 @@ public final class BlockingWebSocket implements AutoCloseable {
         RANDOM.nextBytes(nonce);
         ws.out.write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce)
-                + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                + "\r\nSec-WebSocket-Version: 13\r\n"
+                + (deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "")
+                + "\r\n").getBytes(StandardCharsets.US_ASCII));
         ws.out.flush();
         String status = ws.headerLine();
         if (!status.startsWith("HTTP/1.1 101")) {
             socket.close();
             throw new IOException("no WebSocket upgrade: " + status);
         }
-        while (!ws.headerLine().isEmpty()) {
-            // the rest of the answer's head
+        for (String line; !(line = ws.headerLine()).isEmpty(); ) {
+            String lower = line.toLowerCase(java.util.Locale.ROOT);
+            if (deflate && lower.startsWith("sec-websocket-extensions:") && lower.contains("permessage-deflate")) {
+                ws.inflater = new java.util.zip.Inflater(true);
+                ws.resetInflater = lower.contains("server_no_context_takeover");
+            }
         }
         return ws;
+    }
+
+    /** True if the server agreed to compress its messages (permessage-deflate). */
+    public boolean compressed() {
+        return inflater != null;
     }
 
     /** Receives whole messages from {@link #read}. The byte array is reused by the next read. */
@@ -97,6 +121,7 @@ public final class BlockingWebSocket implements AutoCloseable {
     public boolean read(Handler handler) throws Exception {
         message.reset();
         int type = 0;
+        boolean deflated = false;
         while (true) {
             int b0 = read();
             int b1 = read();
@@ -120,8 +145,21 @@ public final class BlockingWebSocket implements AutoCloseable {
             }
             switch (opcode) {
                 case 0x0, 0x1, 0x2 -> {
-                    if (opcode != 0) type = opcode;
+                    if (opcode != 0) {
+                        type = opcode;
+                        deflated = (b0 & 0x40) != 0; // RSV1 on a message's first frame: compressed
+                        if (deflated && inflater == null) throw new IOException("compressed message without the extension");
+                    }
                     boolean fin = (b0 & 0x80) != 0;
+                    if (deflated) {
+                        message.write(payload, 0, n);
+                        if (fin) {
+                            int size = inflate(message.toByteArray());
+                            deliver(handler, type, inflated, size);
+                            return true;
+                        }
+                        continue;
+                    }
                     if (fin && message.size() == 0) {
                         deliver(handler, type, payload, n); // one frame: no copy
                         return true;
@@ -142,6 +180,27 @@ public final class BlockingWebSocket implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Inflates one compressed message (RFC 7692 §7.2.2: the payload plus 00 00 FF FF) into {@link #inflated}. */
+    private int inflate(byte[] compressed) throws IOException {
+        byte[] input = Arrays.copyOf(compressed, compressed.length + 4);
+        input[compressed.length + 2] = (byte) 0xFF;
+        input[compressed.length + 3] = (byte) 0xFF;
+        inflater.setInput(input);
+        int length = 0;
+        try {
+            while (true) {
+                if (length == inflated.length) inflated = Arrays.copyOf(inflated, inflated.length * 2);
+                int n = inflater.inflate(inflated, length, inflated.length - length);
+                length += n;
+                if (n == 0 && (inflater.needsInput() || inflater.finished())) break;
+            }
+        } catch (java.util.zip.DataFormatException e) {
+            throw new IOException("bad compressed message: " + e.getMessage(), e);
+        }
+        if (resetInflater) inflater.reset();
+        return length;
     }
 
     private static void deliver(Handler handler, int type, byte[] bytes, int length) throws Exception {

@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Locale;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
  * A minimal WebSocket client (RFC 6455) read by one blocking thread, like a reader of a pipe: for benchmarks, where
@@ -27,7 +30,7 @@ public final class BlockingWebSocket implements AutoCloseable {
     private final OutputStream out;
     private final ByteArrayOutputStream message = new ByteArrayOutputStream(1024);
     private byte[] payload = new byte[1024];
-    private java.util.zip.Inflater inflater; // null unless permessage-deflate was agreed
+    private Inflater inflater; // null unless permessage-deflate was agreed
     private boolean resetInflater; // the server said server_no_context_takeover
     private byte[] inflated = new byte[1 << 16];
 
@@ -64,9 +67,9 @@ public final class BlockingWebSocket implements AutoCloseable {
             throw new IOException("no WebSocket upgrade: " + status);
         }
         for (String line; !(line = ws.headerLine()).isEmpty(); ) {
-            String lower = line.toLowerCase(java.util.Locale.ROOT);
+            String lower = line.toLowerCase(Locale.ROOT);
             if (deflate && lower.startsWith("sec-websocket-extensions:") && lower.contains("permessage-deflate")) {
-                ws.inflater = new java.util.zip.Inflater(true);
+                ws.inflater = new Inflater(true);
                 ws.resetInflater = lower.contains("server_no_context_takeover");
             }
         }
@@ -196,7 +199,7 @@ public final class BlockingWebSocket implements AutoCloseable {
                 length += n;
                 if (n == 0 && (inflater.needsInput() || inflater.finished())) break;
             }
-        } catch (java.util.zip.DataFormatException e) {
+        } catch (DataFormatException e) {
             throw new IOException("bad compressed message: " + e.getMessage(), e);
         }
         if (resetInflater) inflater.reset();

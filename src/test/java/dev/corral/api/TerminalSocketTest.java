@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -171,7 +170,7 @@ class TerminalSocketTest {
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
-        }, Executors.newVirtualThreadPerTaskExecutor());
+        }, r -> Thread.ofVirtual().start(r));
         var plain = connect(terminal, "");
         await().atMost(WAIT).until(() -> !plain.texts().isEmpty());
         terminal.write("\n".getBytes());

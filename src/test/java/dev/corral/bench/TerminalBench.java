@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -389,7 +390,7 @@ public final class TerminalBench {
      * into {@code out} (never longer than the message); -1 for any other message.
      */
     static int stdout(byte[] json, int length, byte[] out) {
-        if (length < STDOUT_PREFIX.length + 2 || !java.util.Arrays.equals(json, 0, STDOUT_PREFIX.length, STDOUT_PREFIX, 0,
+        if (length < STDOUT_PREFIX.length + 2 || !Arrays.equals(json, 0, STDOUT_PREFIX.length, STDOUT_PREFIX, 0,
                 STDOUT_PREFIX.length)) {
             return -1;
         }

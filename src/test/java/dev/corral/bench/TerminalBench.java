@@ -37,6 +37,8 @@ public final class TerminalBench {
     static final List<String> SHELL = List.of("/bin/bash", "--norc", "--noprofile");
     /** Where each shell writes the text it then cats: its own /tmp (the sandbox's is private to it). */
     static final String BIG_FILE = "/tmp/corral-terminal-bench.txt";
+    /** What each throughput round types: the file catted once, then a marker that ends the round. */
+    static final String PRODUCER = "cat " + BIG_FILE + "; echo BENCH-$((40+2))-END\n";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One way of reaching a shell under a PTY: send keys, receive output. */
@@ -83,26 +85,21 @@ public final class TerminalBench {
         int trips = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         Path tmp = Files.createTempDirectory("corral-term-bench");
-        String producer = "cat " + BIG_FILE + "; echo BENCH-$((40+2))-END\n";
 
         try (TestDaemon daemon = TestDaemon.start(tmp.resolve("home"), Map.of("LOG_LEVEL", "WARN"))) {
-            Api api = daemon.api();
-            String ws = api.createRunning(Api.json("name", "bench")).path("id").asText();
-            var r = api.post("/api/v1/workspaces/" + ws + "/terminals",
-                    Api.json("cols", 120, "rows", 40, "command", "exec " + String.join(" ", SHELL)));
-            String tid = r.json().path("terminalId").asText();
+            var tab = Tab.open(daemon.api());
             var local = new Receiver();
             var corral = new Receiver();
             var jupyter = new Receiver();
             var contenders = List.of(
                     new Contender("Corral PTY, read in-process (ceiling)", localSession(local), local),
-                    new Contender("Corral WebSocket via daemon (bwrap sandbox)", corralSession(daemon, ws, tid, corral), corral),
+                    new Contender("Corral WebSocket via daemon (bwrap sandbox)", corralSession(daemon, tab, corral), corral),
                     new Contender("terminado (Jupyter) WebSocket", terminadoSession(jupyter), jupyter));
             try {
                 for (var c : contenders) warmUp(c, mb);
                 // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
                 for (int round = 0; round < rounds; round++) {
-                    for (var c : contenders) throughput(c, producer);
+                    for (var c : contenders) throughput(c);
                     int share = trips / rounds + (round < trips % rounds ? 1 : 0);
                     for (var c : contenders) c.echoMs.addAll(echo(c.session, c.rx, share));
                 }
@@ -151,7 +148,7 @@ public final class TerminalBench {
     private static final int WARM_UP_TRIPS = 2000;
 
     /** Waits for a prompt, writes the file to cat and cats it once, then warms the echo path up. */
-    private static void warmUp(Contender c, int mb) throws Exception {
+    static void warmUp(Contender c, int mb) throws Exception {
         c.rx.arm("$");
         c.session.send("PS1='$ '\n".getBytes(StandardCharsets.US_ASCII));
         c.rx.await(Duration.ofSeconds(30));
@@ -162,13 +159,13 @@ public final class TerminalBench {
         echo(c.session, c.rx, WARM_UP_TRIPS);
     }
 
-    private static void throughput(Contender c, String producer) throws Exception {
+    static void throughput(Contender c) throws Exception {
         long before = c.rx.total();
         long chunksBefore = c.rx.chunks();
         c.rx.arm("BENCH-42-END");
         long cpu0 = cpuNanos(c.session.server());
         long t0 = System.nanoTime();
-        c.session.send(producer.getBytes(StandardCharsets.US_ASCII));
+        c.session.send(PRODUCER.getBytes(StandardCharsets.US_ASCII));
         long skippedBefore = c.rx.skipped();
         boolean markerAgain = false;
         for (long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos(); ; ) {
@@ -192,7 +189,7 @@ public final class TerminalBench {
     }
 
     /** Types 'x' and DEL alternately (the line stays short) and times each echo. */
-    private static List<Double> echo(Session s, Receiver rx, int trips) throws Exception {
+    static List<Double> echo(Session s, Receiver rx, int trips) throws Exception {
         var samples = new ArrayList<Double>();
         for (int i = 0; i < trips; i++) {
             boolean type = i % 2 == 0;
@@ -312,9 +309,20 @@ public final class TerminalBench {
         };
     }
 
-    private static Session corralSession(TestDaemon daemon, String ws, String tid, Receiver rx) throws Exception {
+    /** A terminal running {@link #SHELL} in a running workspace of its own. */
+    record Tab(String workspace, String terminal) {
+        static Tab open(Api api) throws Exception {
+            String ws = api.createRunning(Api.json("name", "bench")).path("id").asText();
+            var r = api.post("/api/v1/workspaces/" + ws + "/terminals",
+                    Api.json("cols", 120, "rows", 40, "command", "exec " + String.join(" ", SHELL)));
+            return new Tab(ws, r.json().path("terminalId").asText());
+        }
+    }
+
+    static Session corralSession(TestDaemon daemon, Tab tab, Receiver rx) throws Exception {
         long daemonPid = daemon.pid();
-        String path = "/api/v1/workspaces/" + ws + "/terminals/" + tid + "?token=" + daemon.token();
+        String path = "/api/v1/workspaces/" + tab.workspace() + "/terminals/" + tab.terminal() + "?token="
+                + daemon.token();
         var socket = BlockingWebSocket.connect(daemon.port(), path);
         if ("deflate".equals(System.getenv("TERMINAL_BENCH_COVIEWER"))) {
             // A second viewer of the same terminal that asks for compression, as browsers do; it reads and drops.

@@ -23,6 +23,7 @@ public final class TerminalAbBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 12;
+        if (rounds < 1) throw new IllegalArgumentException("rounds must be at least 1: " + rounds);
         List<String> options = List.of(args.length > 1 ? args[1] : "", args.length > 2 ? args[2] : "");
         String base = System.getProperty("corral.daemon.javaOpts", "");
         Path tmp = Files.createTempDirectory("corral-terminal-ab");
@@ -47,14 +48,13 @@ public final class TerminalAbBench {
             report(contenders.get(0), contenders.get(1), rounds);
         } finally {
             for (var c : contenders) c.session.close();
-            for (var d : daemons) d.close();
-            Files.deleteIfExists(Path.of(TerminalBench.BIG_FILE));
+            for (var d : daemons) d.close(); // the files catted were in the sandboxes' own /tmp: gone with them
         }
     }
 
     private static void report(Contender a, Contender b, int rounds) {
-        System.out.printf("%n%d paired rounds: a cat of %d MB through each terminal, then %d single-byte echo round trips%n",
-                rounds, a.bytes / 1_000_000, TRIPS_PER_ROUND);
+        System.out.printf("%n%d paired rounds: a cat of %.0f MB through each terminal, then %d single-byte echo round trips%n",
+                rounds, a.bytes / 1e6, TRIPS_PER_ROUND);
         System.out.printf("%-40s %8s %16s %12s %12s%n", "daemon (JVM options)", "MB/s", "daemon CPU ms/MB", "echo p50 ms",
                 "echo p99 ms");
         for (var x : List.of(a, b)) {

@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  * in-process (the ceiling), Corral's terminal WebSocket through the daemon (the shell in a bwrap sandbox), and
  * terminado (Jupyter's terminal server) on another loopback port. Output throughput of a large {@code cat} (a file of
  * base64 text each shell writes to its own {@code /tmp} first), and keystroke echo latency of single-byte round trips.
+ * Each round also times the same {@code cat} under util-linux's {@code script}, a C program that reads its PTY straight
+ * to /dev/null: the PTY's own rate on this machine, which no server can beat (see {@link NativeReader}).
  * Usage: bench/run terminal [megabytes of zeros base64-encoded into the file, default 64] [round trips, default 1000]
  * [rounds, default 3]. With {@code TERMINAL_BENCH_COVIEWER=deflate}, a second socket that asks for permessage-deflate (as
  * browsers do) views Corral's terminal throughout, reading and dropping what it gets.
@@ -95,11 +97,14 @@ public final class TerminalBench {
                     new Contender("Corral PTY, read in-process (ceiling)", localSession(local), local),
                     new Contender("Corral WebSocket via daemon (bwrap sandbox)", corralSession(daemon, tab, corral), corral),
                     new Contender("terminado (Jupyter) WebSocket", terminadoSession(jupyter), jupyter));
+            NativeReader kernel;
             try {
                 for (var c : contenders) warmUp(c, mb);
                 // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
+                kernel = new NativeReader(Path.of(BIG_FILE)); // after warm-up: the file is there
                 for (int round = 0; round < rounds; round++) {
                     for (var c : contenders) throughput(c);
+                    kernel.round();
                     int share = trips / rounds + (round < trips % rounds ? 1 : 0);
                     for (var c : contenders) c.echoMs.addAll(echo(c.session, c.rx, share));
                 }
@@ -108,6 +113,52 @@ public final class TerminalBench {
                 Files.deleteIfExists(Path.of(BIG_FILE)); // the host shells' copy; the sandbox's /tmp goes with it
             }
             report(contenders, mb, trips, rounds);
+            kernel.report(contenders.get(1), contenders.get(2));
+        }
+    }
+
+    /**
+     * The PTY's own rate on this machine, with no server at all: util-linux's {@code script} (a C program) runs the same
+     * {@code cat} under a PTY of its own and copies what it reads to /dev/null. No server can read a PTY faster than
+     * this, so it bounds the throughput ratio any server could show over terminado here.
+     */
+    static final class NativeReader {
+        private final Path file;
+        private final long bytes; // what the PTY delivers: the file with every \n turned into \r\n
+        final List<Double> mbPerSecond = new ArrayList<>();
+
+        NativeReader(Path file) throws Exception {
+            this.file = file;
+            long size = 0;
+            long lines = 0;
+            try (var in = Files.newInputStream(file)) {
+                var buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; size += n) {
+                    for (int i = 0; i < n; i++) if (buf[i] == '\n') lines++;
+                }
+            }
+            this.bytes = size + lines;
+        }
+
+        void round() throws Exception {
+            var pb = new ProcessBuilder("script", "--quiet", "--command", "cat " + file, "/dev/null")
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT);
+            long t0 = System.nanoTime();
+            int code = pb.start().waitFor();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (code != 0) throw new IllegalStateException("script exited with " + code);
+            mbPerSecond.add(bytes / seconds / 1e6);
+            System.out.printf("native PTY reader (util-linux script): %,d bytes in %.2f s%n", bytes, seconds);
+        }
+
+        void report(Contender corral, Contender terminado) {
+            double median = Stats.of("native", mbPerSecond).median();
+            System.out.printf("%nnative PTY reader, no server (util-linux script, cat to /dev/null): %.1f MB/s, per round %s%n",
+                    median, mbPerSecond.stream().map(v -> String.format("%.1f", v)).toList());
+            System.out.printf("native/terminado throughput: %.2fx (the most any server could show here); Corral/native %.2fx%n",
+                    median / terminado.throughput(), corral.throughput() / median);
         }
     }
 

@@ -11,6 +11,7 @@ import dev.corral.testing.Api;
 import dev.corral.testing.BlockingWebSocket;
 import dev.corral.testing.TestDaemon;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * terminado (Jupyter's terminal server) on another loopback port. Output throughput of a large {@code cat} (a file of
  * base64 text each shell writes to its own {@code /tmp} first), and keystroke echo latency of single-byte round trips.
  * Each round also times the same {@code cat} under util-linux's {@code script}, a C program that reads its PTY straight
- * to /dev/null: the PTY's own rate on this machine, which no server can beat (see {@link NativeReader}).
+ * to /dev/null: the PTY's own rate on this machine (see {@link NativeReader}).
  * Usage: bench/run terminal [megabytes of zeros base64-encoded into the file, default 64] [round trips, default 1000]
  * [rounds, default 3]. With {@code TERMINAL_BENCH_COVIEWER=deflate}, a second socket that asks for permessage-deflate (as
  * browsers do) views Corral's terminal throughout, reading and dropping what it gets.
@@ -100,8 +101,8 @@ public final class TerminalBench {
             NativeReader kernel;
             try {
                 for (var c : contenders) warmUp(c, mb);
-                // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
                 kernel = new NativeReader(Path.of(BIG_FILE)); // after warm-up: the file is there
+                // Rounds interleave the servers, so a burst of load on this machine hits all of them alike.
                 for (int round = 0; round < rounds; round++) {
                     for (var c : contenders) throughput(c);
                     kernel.round();
@@ -119,8 +120,9 @@ public final class TerminalBench {
 
     /**
      * The PTY's own rate on this machine, with no server at all: util-linux's {@code script} (a C program) runs the same
-     * {@code cat} under a PTY of its own and copies what it reads to /dev/null. No server can read a PTY faster than
-     * this, so it bounds the throughput ratio any server could show over terminado here.
+     * {@code cat} under a PTY of its own and copies what it reads to /dev/null. A server reads the PTY the same way and
+     * then does more, on the same CPUs, so this bounds the throughput ratio a server could show over terminado here.
+     * The time includes starting {@code script}, its shell and {@code cat} (a few milliseconds of a second or more).
      */
     static final class NativeReader {
         private final Path file;
@@ -142,7 +144,7 @@ public final class TerminalBench {
 
         void round() throws Exception {
             var pb = new ProcessBuilder("script", "--quiet", "--command", "cat " + file, "/dev/null")
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
             long t0 = System.nanoTime();

@@ -127,7 +127,7 @@ public final class TerminalBench {
     static final class NativeReader {
         private final Path file;
         private final long bytes; // what the PTY delivers: the file with every \n turned into \r\n
-        final List<Double> mbPerSecond = new ArrayList<>();
+        private final List<Double> mbPerSecond = new ArrayList<>();
 
         NativeReader(Path file) throws Exception {
             this.file = file;
